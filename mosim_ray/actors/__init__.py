@@ -1,0 +1,1 @@
+"""Thin Ray actor wrappers over the plain classes of ``data``, ``train`` and ``model``."""

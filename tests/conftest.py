@@ -1,0 +1,43 @@
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("MUJOCO_GL", "disable")
+os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A real local Ray with 2 CPUs, shared by every test that needs one."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+PENDULUM_XML = """
+<mujoco model="pendulum">
+  <option timestep="0.01"/>
+  <worldbody>
+    <body name="pole" pos="0 0 1">
+      <joint name="hinge" type="hinge" axis="0 1 0" damping="0.1"/>
+      <geom type="capsule" fromto="0 0 0 0 0 -0.5" size="0.05" mass="1"/>
+    </body>
+  </worldbody>
+  <actuator><motor joint="hinge" ctrlrange="-1 1" ctrllimited="true" gear="2"/></actuator>
+</mujoco>
+"""
+
+
+@pytest.fixture
+def pendulum_xml(tmp_path):
+    path = tmp_path / "pendulum.xml"
+    path.write_text(PENDULUM_XML)
+    return path
