@@ -69,6 +69,9 @@ class TaskSpec:
     """One of ``free_pos, quat, hinge_wrap, hinge, slide`` per qpos entry."""
     obs_keys: tuple[tuple[str, int], ...] = ()
     """Observation entries (name, size) in the fixed flattening order; empty for MJCF models."""
+    translation_qpos: tuple[int, ...] = ()
+    """qpos entries of horizontal root translation (free-joint x, y; root slide joints along a
+    horizontal axis): the dynamics do not depend on them, so models leave them out of their inputs."""
     context_dim: int = 0
     has_reward: bool = True
     acc_stage_obs: tuple[str, ...] = ()
@@ -115,6 +118,19 @@ def make_simulator(name: str, seed: int | None = None) -> Simulator:
     if name.startswith(MJCF_PREFIX):
         return MjcfSimulator(name, seed)
     return SuiteSimulator(name, seed)
+
+
+def _translation_qpos(model) -> tuple[int, ...]:
+    out = []
+    for j in range(model.njnt):
+        adr, jtype = int(model.jnt_qposadr[j]), int(model.jnt_type[j])
+        if int(model.body_parentid[model.jnt_bodyid[j]]) != 0:
+            continue  # not attached to the world
+        if jtype == 0:
+            out += [adr, adr + 1]
+        elif jtype == 2 and abs(float(model.jnt_axis[j][2])) < 1e-9:
+            out.append(adr)
+    return tuple(out)
 
 
 def _qpos_kinds(model) -> tuple[str, ...]:
@@ -237,6 +253,7 @@ class SuiteSimulator(Simulator):
             action_low=tuple(float(x) for x in spec.minimum),
             action_high=tuple(float(x) for x in spec.maximum),
             qpos_kinds=_qpos_kinds(model),
+            translation_qpos=_translation_qpos(model),
             obs_keys=tuple((k, int(np.size(v))) for k, v in ts.observation.items()),
             context_dim=len(self.context()),
             acc_stage_obs=_ACC_STAGE_OBS.get(domain, ()),
@@ -327,6 +344,7 @@ class MjcfSimulator(Simulator):
             action_low=tuple(float(x) for x in low),
             action_high=tuple(float(x) for x in high),
             qpos_kinds=_qpos_kinds(model),
+            translation_qpos=_translation_qpos(model),
             context_dim=int(model.na),
             has_reward=False,
         )

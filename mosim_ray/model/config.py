@@ -1,0 +1,74 @@
+"""Model configuration: which dynamics model, how big, and how it is integrated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MODEL_KINDS = ("mosim", "structure_free", "ensemble", "constant")
+METHODS = ("rk4", "euler", "dopri5")
+
+
+@dataclass(frozen=True)
+class NetSize:
+    pos_blocks: int
+    pos_width: int
+    state_blocks: int
+    state_width: int
+    action_layers: int
+    action_width: int
+    correctors: int
+    corrector_blocks: int
+    corrector_width: int
+
+
+# The paper's appendix, table "Model Size".
+SIZES: dict[str, NetSize] = {
+    "small": NetSize(3, 64, 3, 64, 1, 32, 1, 5, 64),
+    "medium": NetSize(3, 64, 3, 64, 3, 32, 1, 5, 128),
+    "large": NetSize(3, 128, 3, 128, 3, 128, 3, 5, 128),
+}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a model's architecture (saved in every checkpoint)."""
+
+    task: str
+    kind: str = "mosim"
+    """mosim | structure_free (ResNet acceleration, same integrator) | ensemble (MBPO-style MLPs)
+    | constant (predicts that nothing moves)"""
+    size: str = "small"
+    """small | medium | large (the paper's appendix)"""
+    correctors: int | None = None
+    """number of correctors; None takes the size's (1 for small/medium, 3 for large)"""
+    method: str = "rk4"
+    """ODE solver over one control step: rk4 | euler | dopri5"""
+    substeps: int = 1
+    """fixed-step solvers: solver steps per control step"""
+    rtol: float = 1e-4
+    atol: float = 1e-5
+    max_solver_steps: int = 64
+    """dopri5: cap on steps per control step; past it the step is redone with fixed-step rk4"""
+    ensemble_members: int = 5
+    ensemble_width: int = 200
+    ensemble_layers: int = 4
+
+    def __post_init__(self):
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"unknown model kind {self.kind!r}; known: {', '.join(MODEL_KINDS)}")
+        if self.size not in SIZES:
+            raise ValueError(f"unknown model size {self.size!r}; known: {', '.join(SIZES)}")
+        if self.method not in METHODS:
+            raise ValueError(f"unknown ODE method {self.method!r}; known: {', '.join(METHODS)}")
+        if self.substeps < 1 or self.max_solver_steps < 1:
+            raise ValueError("substeps and max_solver_steps must be >= 1")
+        if self.correctors is not None and self.correctors < 0:
+            raise ValueError(f"correctors must be >= 0, got {self.correctors}")
+
+    @property
+    def net_size(self) -> NetSize:
+        return SIZES[self.size]
+
+    @property
+    def n_correctors(self) -> int:
+        return self.net_size.correctors if self.correctors is None else self.correctors

@@ -1,0 +1,241 @@
+"""Dynamics models: MoSim (rigid-body predictor + correctors as a neural ODE) and the baselines.
+
+Every model maps (state [B, D], action [B, U]) to the state one control step later, in raw MuJoCo
+units, and trains with ``loss`` on segments (states [B, H+1, D], actions [B, H, U]).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torchdiffeq import odeint
+
+from mosim_ray.model.config import ModelConfig
+from mosim_ray.model.nets import MLP, ResNet, count_parameters
+from mosim_ray.model.state import Normalizer, StateLayout
+from mosim_ray.tasks import TaskSpec
+
+
+class DynamicsModel(nn.Module):
+    """Base class. Subclasses implement ``step``; ``loss`` defaults to the multi-step rollout MSE."""
+
+    def __init__(self, spec: TaskSpec, config: ModelConfig):
+        super().__init__()
+        self.spec, self.config = spec, config
+        self.layout = StateLayout(spec)
+        self.norm = Normalizer(self.layout)
+        self.dt = spec.control_dt
+
+    def step(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """state [B, D], action [B, U] -> next state [B, D]."""
+        raise NotImplementedError
+
+    def rollout(self, state0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """state0 [B, D], actions [B, H, U] -> states after each action [B, H, D]."""
+        out, s = [], state0
+        for t in range(actions.shape[1]):
+            s = self.step(s, actions[:, t])
+            out.append(s)
+        return torch.stack(out, dim=1)
+
+    def loss(self, states: torch.Tensor, actions: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Weighted mean over steps of the normalized squared error of an open-loop rollout.
+
+        states [B, H+1, D] (true, from s_0), actions [B, H, U], weights [H] summing to 1.
+        """
+        pred = self.rollout(states[:, 0], actions)
+        err = ((pred - states[:, 1:]) / self.norm.loss_scale).pow(2).mean(dim=(0, 2))
+        return (err * weights).sum()
+
+    def stage_parameters(self, stage: int) -> list[nn.Parameter]:
+        """Parameters trained in stage ``stage`` (1-based); all of them by default."""
+        return list(self.parameters())
+
+    @property
+    def stages(self) -> int:
+        return 1
+
+
+class ODEDynamics(DynamicsModel):
+    """A second-order neural ODE: dq/dt from qdot (quaternion-aware), d(qdot)/dt learned."""
+
+    def __init__(self, spec: TaskSpec, config: ModelConfig):
+        super().__init__(spec, config)
+        self.solver_fallbacks = 0
+
+    def prepare_action(self, action: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-step work on the (held) action, done once per control step, not per evaluation."""
+        return {"a": self.norm.action(action)}
+
+    def acceleration(self, q, qdot, act: dict[str, torch.Tensor]) -> torch.Tensor:
+        """d(qdot)/dt [B, nv]."""
+        raise NotImplementedError
+
+    def step(self, state, action):
+        nq = self.spec.nq
+        act = self.prepare_action(action)
+
+        def field(t, y):
+            q, qdot = y[:, :nq], y[:, nq:]
+            return torch.cat([self.layout.qpos_derivative(q, qdot), self.acceleration(q, qdot, act)], -1)
+
+        t = torch.tensor([0.0, self.dt], dtype=state.dtype)
+        cfg = self.config
+        fixed = {"step_size": self.dt / cfg.substeps}
+        if cfg.method == "dopri5":
+            try:
+                y = odeint(field, state, t, method="dopri5", rtol=cfg.rtol, atol=cfg.atol,
+                           options={"max_num_steps": cfg.max_solver_steps})[-1]
+            except AssertionError:  # step cap reached (stiff state): fall back, never hang
+                self.solver_fallbacks += 1
+                y = odeint(field, state, t, method="rk4", options=fixed)[-1]
+        else:
+            y = odeint(field, state, t, method=cfg.method, options=fixed)[-1]
+        return torch.cat([self.layout.normalize_quaternions(y[:, :nq]), y[:, nq:]], dim=-1)
+
+
+class MoSimDynamics(ODEDynamics):
+    """d(qdot)/dt = Minv(q) [b(q, qdot) + tau(a)] + sum_k corrector_k(s, a).
+
+    Minv = S (L L^T + eps I) S with L lower-triangular with a positive diagonal (softplus) and S a
+    fixed diagonal scale from the data, so Minv is symmetric positive definite for every input.
+    """
+
+    EPS = 1e-3
+
+    def __init__(self, spec: TaskSpec, config: ModelConfig):
+        super().__init__(spec, config)
+        n, size = spec.nv, config.net_size
+        fq, fs = self.layout.q_feature_dim, self.layout.state_feature_dim
+        self.pos_encoder = ResNet(max(fq, 1), n * (n + 1) // 2, size.pos_blocks, size.pos_width)
+        self.state_encoder = ResNet(fs, n, size.state_blocks, size.state_width)
+        self.action_encoder = MLP(spec.nu, n, size.action_layers, size.action_width)
+        self.correctors = nn.ModuleList(
+            ResNet(fs + spec.nu, n, size.corrector_blocks, size.corrector_width, zero_out=True)
+            for _ in range(config.n_correctors)
+        )
+        self.register_buffer("active_correctors", torch.tensor(config.n_correctors))
+        rows, cols = torch.tril_indices(n, n)
+        self.register_buffer("tril_rows", rows, persistent=False)
+        self.register_buffer("tril_cols", cols, persistent=False)
+        self.register_buffer("diag_mask", (rows == cols), persistent=False)
+
+    def minv(self, q: torch.Tensor) -> torch.Tensor:
+        """Inverse mass matrix [B, nv, nv], symmetric positive definite."""
+        n = self.spec.nv
+        x = self.norm.q_features(q) if self.layout.q_feature_dim else torch.zeros(len(q), 1)
+        flat = self.pos_encoder(x)
+        # softplus(x + 0.5413) = 1 at x = 0: a fresh model starts near the identity
+        flat = torch.where(self.diag_mask, nn.functional.softplus(flat + 0.5413) + self.EPS, flat)
+        L = torch.zeros(len(q), n, n, dtype=flat.dtype)
+        L[:, self.tril_rows, self.tril_cols] = flat
+        eye = torch.eye(n, dtype=flat.dtype)
+        s = self.norm.acc_std.sqrt()
+        return s[:, None] * (L @ L.transpose(1, 2) + self.EPS * eye) * s[None, :]
+
+    def prepare_action(self, action):
+        a = self.norm.action(action)
+        return {"a": a, "tau": self.action_encoder(a)}
+
+    def acceleration(self, q, qdot, act):
+        x = self.norm.state_features(q, qdot)
+        force = self.state_encoder(x) + act["tau"]
+        acc = (self.minv(q) @ force.unsqueeze(-1)).squeeze(-1)
+        k = int(self.active_correctors)
+        if k:
+            xa = torch.cat([x, act["a"]], dim=-1)
+            acc = acc + self.norm.acc_std * sum(c(xa) for c in self.correctors[:k])
+        return acc
+
+    @property
+    def stages(self) -> int:
+        return 1 + len(self.correctors)
+
+    def predictor_modules(self) -> list[nn.Module]:
+        return [self.pos_encoder, self.state_encoder, self.action_encoder]
+
+    def stage_parameters(self, stage: int) -> list[nn.Parameter]:
+        """Stage 1: the predictor; stage k > 1: corrector k-1 only."""
+        if not 1 <= stage <= self.stages:
+            raise ValueError(f"stage must be in 1..{self.stages}, got {stage}")
+        if stage == 1:
+            return [p for m in self.predictor_modules() for p in m.parameters()]
+        return list(self.correctors[stage - 2].parameters())
+
+    def set_stage(self, stage: int | None) -> None:
+        """Use the predictor and the correctors of earlier stages (``None``: everything)."""
+        self.active_correctors.fill_(len(self.correctors) if stage is None else stage - 1)
+
+
+class StructureFreeDynamics(ODEDynamics):
+    """The ablation: d(qdot)/dt from one ResNet on (s, a), about MoSim's parameter count."""
+
+    def __init__(self, spec: TaskSpec, config: ModelConfig):
+        super().__init__(spec, config)
+        fs = self.layout.state_feature_dim
+        target = count_parameters(MoSimDynamics(spec, config))
+        blocks = 6
+        width = 16
+        while count_parameters(ResNet(fs + spec.nu, spec.nv, blocks, width + 8)) <= target:
+            width += 8
+        self.net = ResNet(fs + spec.nu, spec.nv, blocks, width)
+
+    def acceleration(self, q, qdot, act):
+        x = torch.cat([self.norm.state_features(q, qdot), act["a"]], dim=-1)
+        return self.norm.acc_std * self.net(x)
+
+
+class EnsembleDynamics(DynamicsModel):
+    """MBPO-style probabilistic MLP ensemble: each member predicts a Gaussian over the normalized
+    one-step change of the state; predictions use the members' mean."""
+
+    def __init__(self, spec: TaskSpec, config: ModelConfig):
+        super().__init__(spec, config)
+        fs, d = self.layout.state_feature_dim, spec.nq + spec.nv
+        self.members = nn.ModuleList(
+            MLP(fs + spec.nu, 2 * d, config.ensemble_layers, config.ensemble_width)
+            for _ in range(config.ensemble_members)
+        )
+
+    def _member_outputs(self, state, action):
+        nq = self.spec.nq
+        x = torch.cat([self.norm.state_features(state[:, :nq], state[:, nq:]), self.norm.action(action)], -1)
+        out = torch.stack([m(x) for m in self.members])  # [M, B, 2D]
+        mean, logvar = out.chunk(2, dim=-1)
+        return mean, logvar.clamp(-10, 4)
+
+    def step(self, state, action):
+        mean, _ = self._member_outputs(state, action)
+        nxt = state + mean.mean(0) * self.norm.delta_std
+        return torch.cat([self.layout.normalize_quaternions(nxt[:, : self.spec.nq]), nxt[:, self.spec.nq :]], -1)
+
+    def loss(self, states, actions, weights):
+        """Gaussian negative log-likelihood of one-step changes, over every step of the segment."""
+        s, a = states[:, :-1].reshape(-1, states.shape[-1]), actions.reshape(-1, actions.shape[-1])
+        target = (states[:, 1:].reshape(-1, states.shape[-1]) - s) / self.norm.delta_std
+        mean, logvar = self._member_outputs(s, a)
+        return (((mean - target) ** 2) * torch.exp(-logvar) + logvar).mean()
+
+
+class ConstantDynamics(DynamicsModel):
+    """The floor: the state never changes."""
+
+    def step(self, state, action):
+        return state.clone()
+
+    def loss(self, states, actions, weights):
+        return torch.zeros(())
+
+
+MODEL_CLASSES: dict[str, type[DynamicsModel]] = {
+    "mosim": MoSimDynamics,
+    "structure_free": StructureFreeDynamics,
+    "ensemble": EnsembleDynamics,
+    "constant": ConstantDynamics,
+}
+
+
+def build_dynamics(spec: TaskSpec, config: ModelConfig) -> DynamicsModel:
+    if config.task != spec.name:
+        raise ValueError(f"model config is for task {config.task!r}, spec is {spec.name!r}")
+    return MODEL_CLASSES[config.kind](spec, config)

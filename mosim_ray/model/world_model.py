@@ -1,0 +1,173 @@
+"""``WorldModel``: the public face of a trained dynamics model (load, save, rollout, step).
+
+A checkpoint is a directory::
+
+    config.json   format version, task, dims, model config, normalization, weights checksum, notes
+    weights.pt    the state dict (torch.save; loaded with weights_only=True, on CPU)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mosim_ray.model.config import ModelConfig
+from mosim_ray.model.dynamics import DynamicsModel, build_dynamics
+from mosim_ray.tasks import TaskSpec, get_spec
+
+CHECKPOINT_FORMAT = 1
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be loaded as asked; the message says why and where."""
+
+
+class WorldModel:
+    """A dynamics model of one task. States are ``concat(qpos, qvel)`` [.., nq+nv], raw units."""
+
+    def __init__(self, dynamics: DynamicsModel, info: dict[str, Any] | None = None):
+        self.dynamics = dynamics.eval()
+        self.info = dict(info or {})
+
+    @classmethod
+    def create(cls, config: ModelConfig) -> WorldModel:
+        """A fresh (untrained) model; fit its normalization with ``dynamics.norm.fit`` first."""
+        return cls(build_dynamics(get_spec(config.task), config))
+
+    # --- properties ------------------------------------------------------------------------------
+    @property
+    def task(self) -> str:
+        return self.config.task
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.dynamics.config
+
+    @property
+    def spec(self) -> TaskSpec:
+        return self.dynamics.spec
+
+    # --- prediction ------------------------------------------------------------------------------
+    def rollout(self, state0, actions):
+        """state0 [B, nq+nv], actions [B, H, nu] (numpy or torch) -> predicted states [B, H, nq+nv]
+        after each action, same type (and for numpy, same float dtype) as ``state0``."""
+        s, a, back = self._inputs(state0, actions, 3)
+        with torch.no_grad():
+            out = self.dynamics.rollout(s, a)
+        return back(out)
+
+    def step(self, state, action):
+        """state [B, nq+nv], action [B, nu] -> next state [B, nq+nv] (one control step)."""
+        s, a, back = self._inputs(state, action, 2)
+        with torch.no_grad():
+            out = self.dynamics.step(s, a)
+        return back(out)
+
+    def _inputs(self, state, action, action_ndim: int):
+        d, u = self.spec.state_dim, self.spec.nu
+        is_numpy = isinstance(state, np.ndarray)
+        s = torch.as_tensor(np.asarray(state) if is_numpy else state)
+        a = torch.as_tensor(np.asarray(action) if isinstance(action, np.ndarray) else action)
+        if s.ndim != 2 or s.shape[1] != d:
+            raise ValueError(f"{self.task}: state must be [B, {d}] (nq+nv), got {tuple(s.shape)}")
+        if a.ndim != action_ndim or a.shape[0] != s.shape[0] or a.shape[-1] != u:
+            want = f"[{s.shape[0]}, H, {u}]" if action_ndim == 3 else f"[{s.shape[0]}, {u}]"
+            raise ValueError(f"{self.task}: actions must be {want}, got {tuple(a.shape)}")
+        dtype, device = s.dtype, s.device
+        s, a = s.to(torch.float32), a.to(torch.float32)
+
+        def back(out: torch.Tensor):
+            if is_numpy:
+                return out.numpy().astype(np.asarray(state).dtype if np.asarray(state).dtype.kind == "f" else np.float32)
+            return out.to(dtype=dtype if dtype.is_floating_point else torch.float32, device=device)
+
+        return s, a, back
+
+    # --- persistence -----------------------------------------------------------------------------
+    def save(self, path: str | Path, **info: Any) -> Path:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        torch.save(self.dynamics.state_dict(), buf)
+        weights = buf.getvalue()
+        self.info.update(info)
+        config = {
+            "format_version": CHECKPOINT_FORMAT,
+            "task": self.task,
+            "dims": {"nq": self.spec.nq, "nv": self.spec.nv, "nu": self.spec.nu},
+            "control_dt": self.spec.control_dt,
+            "model": dataclasses.asdict(self.config),
+            "normalization": self.dynamics.norm.to_json(),
+            "weights_sha256": hashlib.sha256(weights).hexdigest(),
+            "info": self.info,
+        }
+        # weights first, config last: a config.json on disk always describes complete weights
+        (path / "weights.pt.tmp").write_bytes(weights)
+        (path / "weights.pt.tmp").replace(path / "weights.pt")
+        (path / "config.json.tmp").write_text(json.dumps(config, indent=1))
+        (path / "config.json.tmp").replace(path / "config.json")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, task: str | None = None) -> WorldModel:
+        """Load a checkpoint directory, or a shipped model by name (``pretrained/reacher-easy``).
+
+        ``task``, if given, must be the checkpoint's task.
+        """
+        path = _resolve(path)
+        cfg_file = path / "config.json"
+        if not cfg_file.is_file():
+            raise CheckpointError(f"{path}: not a model checkpoint (no config.json)")
+        try:
+            cfg = json.loads(cfg_file.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise CheckpointError(f"{cfg_file}: corrupt config ({e})") from e
+        if cfg.get("format_version") != CHECKPOINT_FORMAT:
+            raise CheckpointError(
+                f"{path}: checkpoint format {cfg.get('format_version')!r}, this version reads {CHECKPOINT_FORMAT}"
+            )
+        if task is not None and cfg.get("task") != task:
+            raise CheckpointError(f"{path}: checkpoint is a model of {cfg.get('task')!r}, not {task!r}")
+        try:
+            config = ModelConfig(**cfg["model"])
+            spec = get_spec(config.task)
+        except (KeyError, TypeError, ValueError) as e:
+            raise CheckpointError(f"{cfg_file}: invalid model config ({e})") from e
+        dims = {"nq": spec.nq, "nv": spec.nv, "nu": spec.nu}
+        if cfg.get("dims") != dims:
+            raise CheckpointError(f"{path}: dims {cfg.get('dims')} do not match task {spec.name} {dims}")
+        wfile = path / "weights.pt"
+        if not wfile.is_file():
+            raise CheckpointError(f"{path}: weights.pt missing")
+        raw = wfile.read_bytes()
+        if hashlib.sha256(raw).hexdigest() != cfg.get("weights_sha256"):
+            raise CheckpointError(f"{wfile}: corrupt weights (checksum differs from config.json)")
+        dynamics = build_dynamics(spec, config)
+        state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+        try:
+            dynamics.load_state_dict(state)
+        except RuntimeError as e:
+            raise CheckpointError(f"{wfile}: weights do not fit the model config ({e})") from e
+        return cls(dynamics, cfg.get("info", {}))
+
+
+def _resolve(path: str | Path) -> Path:
+    p = Path(path)
+    if p.exists():
+        return p
+    parts = p.parts
+    if parts and parts[0] == "pretrained":
+        shipped = PRETRAINED_DIR.joinpath(*parts[1:])
+        if shipped.exists():
+            return shipped
+        known = sorted(d.name for d in PRETRAINED_DIR.glob("*") if d.is_dir()) if PRETRAINED_DIR.exists() else []
+        raise CheckpointError(f"no shipped model {p}; shipped: {', '.join(known) or 'none'}")
+    raise CheckpointError(f"no such checkpoint directory: {p}")

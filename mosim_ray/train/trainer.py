@@ -1,0 +1,227 @@
+"""Multi-stage training of a dynamics model on real segments, within a wall-clock budget.
+
+Stage 1 trains MoSim's predictor alone; stage k > 1 freezes everything before it and trains corrector
+k-1 on what the earlier stages miss. ``joint=True`` trains everything at once (the paper's ablation).
+Baselines have one stage. Each stage: multi-step rollout loss with a horizon curriculum, Adam with a
+cosine learning rate, gradient clipping, validation on held-out episodes, early stopping, the best
+weights kept and saved as a checkpoint.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from mosim_ray.data.reader import RolloutDataset
+from mosim_ray.model.dynamics import MoSimDynamics
+from mosim_ray.model.world_model import WorldModel
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    batch_size: int = 256
+    lr: float = 1e-3
+    min_lr_frac: float = 0.05
+    """the cosine schedule ends at lr * min_lr_frac"""
+    horizon: int = 16
+    """training rollout length reached at the end of the curriculum"""
+    horizon_start: int = 2
+    curriculum: float = 0.4
+    """fraction of each stage's budget over which the horizon grows from horizon_start to horizon"""
+    step_discount: float = 1.0
+    """weight of rollout step k is discount**k (normalized); 1 weighs all steps alike"""
+    grad_clip: float = 1.0
+    eval_every: int = 50
+    eval_segments: int = 512
+    patience: int = 30
+    """evaluations without improvement before a stage ends early"""
+    minutes: float = 15.0
+    """wall-clock budget of the whole run (all stages)"""
+    max_updates: int | None = None
+    """update budget of the whole run; the budget that runs out first ends it"""
+    stages: int | None = None
+    """stages to run (None: all of the model's)"""
+    joint: bool = False
+    first_stage_share: float = 0.6
+    """share of the budget for stage 1 when there are several stages"""
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.horizon < 1 or not 1 <= self.horizon_start <= self.horizon:
+            raise ValueError(f"need 1 <= horizon_start <= horizon, got {self.horizon_start}, {self.horizon}")
+        if self.minutes <= 0 or (self.max_updates is not None and self.max_updates < 1):
+            raise ValueError("minutes must be > 0 and max_updates >= 1")
+        if self.batch_size < 1 or self.lr <= 0:
+            raise ValueError("batch_size and lr must be positive")
+
+
+class StagedTrainer:
+    """Trains ``model`` on ``train``, validates on ``val``, writes checkpoints and logs to ``out``."""
+
+    def __init__(self, model: WorldModel, train: RolloutDataset, val: RolloutDataset,
+                 config: TrainConfig, out: str | Path):
+        self.model, self.config, self.out = model, config, Path(out)
+        self.dyn = model.dynamics
+        self.rng = np.random.default_rng(config.seed)
+        torch.manual_seed(config.seed)
+        self.train_segments = train.segments(config.horizon)
+        val_segments = val.segments(config.horizon)
+        idx = np.random.default_rng(config.seed + 1).integers(0, len(val_segments), config.eval_segments)
+        self.val_states, self.val_actions = val_segments.get(val_segments.starts[idx])
+        self.updates = 0
+        self.history: list[dict[str, Any]] = []
+
+    # --- plan ------------------------------------------------------------------------------------
+    def stage_plan(self) -> list[int | None]:
+        """Stages to run in order; ``None`` is one joint stage."""
+        if self.config.joint or not isinstance(self.dyn, MoSimDynamics):
+            return [None]
+        n = self.dyn.stages if self.config.stages is None else self.config.stages
+        if not 1 <= n <= self.dyn.stages:
+            raise ValueError(f"stages must be in 1..{self.dyn.stages} for this model, got {n}")
+        return list(range(1, n + 1))
+
+    def stage_shares(self, n: int) -> list[float]:
+        if n == 1:
+            return [1.0]
+        first = self.config.first_stage_share
+        return [first] + [(1 - first) / (n - 1)] * (n - 1)
+
+    # --- run -------------------------------------------------------------------------------------
+    def run(self, progress: bool = True) -> dict[str, Any]:
+        cfg = self.config
+        self.out.mkdir(parents=True, exist_ok=True)
+        if not any(True for _ in self.dyn.parameters()):  # the constant baseline: nothing to learn
+            self.model.save(self.out / "model", val_loss=self.validate())
+            return {"updates": 0, "val_loss": self.validate(), "seconds": 0.0}
+        plan = self.stage_plan()
+        shares = self.stage_shares(len(plan))
+        t_start = time.perf_counter()
+        writer = _Logger(self.out)
+        bar = tqdm(total=int(cfg.minutes * 60), unit="s", desc=f"train {self.model.task}",
+                   disable=not progress, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} s {postfix}")
+        try:
+            for stage, share in zip(plan, shares, strict=True):
+                self._run_stage(stage, share, writer, bar, t_start)
+        except KeyboardInterrupt:
+            print("interrupted: the best checkpoint so far is saved")
+        finally:
+            bar.close()
+            writer.close()
+        val = self.validate()
+        seconds = time.perf_counter() - t_start
+        self.model.save(self.out / "model", val_loss=val, train_seconds=seconds, updates=self.updates,
+                        train_config=asdict(cfg))
+        return {"updates": self.updates, "val_loss": val, "seconds": seconds, "history": self.history}
+
+    def _run_stage(self, stage, share, writer, bar, t_start):
+        cfg, dyn = self.config, self.dyn
+        if isinstance(dyn, MoSimDynamics):
+            dyn.set_stage(stage)
+        params = list(dyn.parameters()) if stage is None else dyn.stage_parameters(stage)
+        for p in dyn.parameters():
+            p.requires_grad_(False)
+        for p in params:
+            p.requires_grad_(True)
+        opt = torch.optim.Adam(params, lr=cfg.lr)
+        seconds = cfg.minutes * 60 * share
+        max_updates = None if cfg.max_updates is None else max(1, int(cfg.max_updates * share))
+        t0, n = time.perf_counter(), 0
+        best, best_state, since_best = self.validate(), copy.deepcopy(dyn.state_dict()), 0
+        while True:
+            frac = max((time.perf_counter() - t0) / seconds, n / max_updates if max_updates else 0.0)
+            if frac >= 1 or since_best >= cfg.patience:
+                break
+            h = cfg.horizon_start + round((cfg.horizon - cfg.horizon_start) * min(1.0, frac / cfg.curriculum))
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * frac)))
+            states, actions = self.train_segments.sample(cfg.batch_size, self.rng)
+            dyn.train()
+            loss = dyn.loss(states[:, : h + 1], actions[:, :h], _step_weights(h, cfg.step_discount))
+            opt.zero_grad(set_to_none=True)
+            if not torch.isfinite(loss):
+                continue  # a diverging rollout: skip the batch rather than poison the weights
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            opt.step()
+            n += 1
+            self.updates += 1
+            if n % cfg.eval_every == 0:
+                val = self.validate()
+                improved = val < best
+                if improved:
+                    best, best_state, since_best = val, copy.deepcopy(dyn.state_dict()), 0
+                    self.model.save(self.out / "model", val_loss=best, updates=self.updates)
+                else:
+                    since_best += 1
+                row = {"update": self.updates, "stage": stage or 0, "horizon": h, "train_loss": loss.item(),
+                       "val_loss": val, "best_val_loss": best, "lr": opt.param_groups[0]["lr"],
+                       "seconds": time.perf_counter() - t_start}
+                self.history.append(row)
+                writer.log(row)
+                bar.n = min(int(row["seconds"]), bar.total)
+                bar.set_postfix(stage=stage or "joint", h=h, val=f"{val:.2e}", best=f"{best:.2e}")
+        dyn.load_state_dict(best_state)
+        dyn.eval()
+
+    @torch.no_grad()
+    def validate(self) -> float:
+        """Normalized MSE of open-loop rollouts over ``horizon`` steps on held-out episodes."""
+        self.dyn.eval()
+        pred = self.dyn.rollout(self.val_states[:, 0], self.val_actions)
+        err = ((pred - self.val_states[:, 1:]) / self.dyn.norm.loss_scale).pow(2).mean()
+        return float(err) if torch.isfinite(err) else float("inf")
+
+
+def _step_weights(h: int, discount: float) -> torch.Tensor:
+    w = discount ** torch.arange(h, dtype=torch.float32)
+    return w / w.sum()
+
+
+def fit_normalizer(model: WorldModel, data: RolloutDataset, horizon: int) -> None:
+    """Fit the model's normalization statistics on the transitions of ``data``."""
+    states = np.concatenate([e.states[:-1] for e in data.episodes])
+    nxt = np.concatenate([e.states[1:] for e in data.episodes])
+    actions = np.concatenate([e.actions for e in data.episodes])
+    model.dynamics.norm.fit(model.spec, states, actions, nxt, horizon=horizon)
+
+
+class _Logger:
+    """CSV and TensorBoard logs of training."""
+
+    def __init__(self, out: Path):
+        self.csv_path = out / "train_log.csv"
+        self.file = open(self.csv_path, "a", newline="")
+        self.csv: csv.DictWriter | None = None
+        try:
+            from tensorboardX import SummaryWriter
+
+            self.tb = SummaryWriter(str(out / "tb"))
+        except ImportError:  # TensorBoard logs are a convenience, not a requirement
+            self.tb = None
+
+    def log(self, row: dict[str, Any]) -> None:
+        if self.csv is None:
+            self.csv = csv.DictWriter(self.file, fieldnames=list(row))
+            if self.file.tell() == 0:
+                self.csv.writeheader()
+        self.csv.writerow(row)
+        self.file.flush()
+        if self.tb is not None:
+            for k, v in row.items():
+                if k != "update":
+                    self.tb.add_scalar(k, v, row["update"])
+
+    def close(self) -> None:
+        self.file.close()
+        if self.tb is not None:
+            self.tb.close()
