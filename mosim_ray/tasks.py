@@ -63,6 +63,10 @@ class TaskSpec:
     nv: int
     nu: int
     control_dt: float
+    physics_dt: float
+    """MuJoCo's own time step (control_dt is a whole number of them)"""
+    integrator: str
+    """MuJoCo's integrator: euler (semi-implicit), rk4, implicit or implicitfast"""
     action_low: tuple[float, ...]
     action_high: tuple[float, ...]
     qpos_kinds: tuple[str, ...]
@@ -75,6 +79,10 @@ class TaskSpec:
     context_dim: int = 0
     has_reward: bool = True
     acc_stage_obs: tuple[str, ...] = ()
+
+    @property
+    def physics_substeps(self) -> int:
+        return max(1, round(self.control_dt / self.physics_dt))
 
     @property
     def state_dim(self) -> int:
@@ -118,6 +126,9 @@ def make_simulator(name: str, seed: int | None = None) -> Simulator:
     if name.startswith(MJCF_PREFIX):
         return MjcfSimulator(name, seed)
     return SuiteSimulator(name, seed)
+
+
+_INTEGRATORS = {0: "euler", 1: "rk4", 2: "implicit", 3: "implicitfast"}
 
 
 def _translation_qpos(model) -> tuple[int, ...]:
@@ -250,6 +261,8 @@ class SuiteSimulator(Simulator):
             nv=int(model.nv),
             nu=int(model.nu),
             control_dt=float(self.env.control_timestep()),
+            physics_dt=float(model.opt.timestep),
+            integrator=_INTEGRATORS[int(model.opt.integrator)],
             action_low=tuple(float(x) for x in spec.minimum),
             action_high=tuple(float(x) for x in spec.maximum),
             qpos_kinds=_qpos_kinds(model),
@@ -341,6 +354,8 @@ class MjcfSimulator(Simulator):
             nv=int(model.nv),
             nu=int(model.nu),
             control_dt=float(model.opt.timestep),
+            physics_dt=float(model.opt.timestep),
+            integrator=_INTEGRATORS[int(model.opt.integrator)],
             action_low=tuple(float(x) for x in low),
             action_high=tuple(float(x) for x in high),
             qpos_kinds=_qpos_kinds(model),

@@ -36,6 +36,34 @@ PENDULUM_XML = """
 """
 
 
+TWO_LINK_ARM_XML = """
+<mujoco model="two-link arm">
+  <option timestep="0.01" gravity="0 0 -9.81"/>
+  <worldbody>
+    <body name="upper" pos="0 0 1">
+      <joint name="shoulder" type="hinge" axis="0 1 0" damping="0.05"/>
+      <geom type="capsule" fromto="0 0 0 0 0 -0.5" size="0.04" mass="1"/>
+      <body name="lower" pos="0 0 -0.5">
+        <joint name="elbow" type="hinge" axis="0 1 0" damping="0.05"/>
+        <geom type="capsule" fromto="0 0 0 0 0 -0.5" size="0.04" mass="1"/>
+      </body>
+    </body>
+  </worldbody>
+  <actuator>
+    <motor joint="shoulder" ctrlrange="-1 1" ctrllimited="true" gear="3"/>
+    <motor joint="elbow" ctrlrange="-1 1" ctrllimited="true" gear="2"/>
+  </actuator>
+</mujoco>
+"""
+
+
+@pytest.fixture
+def two_link_arm_xml(tmp_path):
+    path = tmp_path / "arm.xml"
+    path.write_text(TWO_LINK_ARM_XML)
+    return path
+
+
 @pytest.fixture
 def pendulum_xml(tmp_path):
     path = tmp_path / "pendulum.xml"

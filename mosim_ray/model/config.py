@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MODEL_KINDS = ("mosim", "structure_free", "ensemble", "constant")
-METHODS = ("rk4", "euler", "dopri5")
+METHODS = ("auto", "symplectic", "rk4", "euler", "dopri5")
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,13 @@ class ModelConfig:
     """small | medium | large (the paper's appendix)"""
     correctors: int | None = None
     """number of correctors; None takes the size's (1 for small/medium, 3 for large)"""
-    method: str = "rk4"
-    """ODE solver over one control step: rk4 | euler | dopri5"""
-    substeps: int = 1
-    """fixed-step solvers: solver steps per control step"""
+    method: str = "auto"
+    """ODE solver over one control step: symplectic (semi-implicit Euler, MuJoCo's own scheme) |
+    rk4 | euler | dopri5 (torchdiffeq) | auto: the scheme and step of the simulator that made the
+    data (symplectic with MuJoCo's substeps when MuJoCo integrates with Euler, else rk4)"""
+    substeps: int | None = None
+    """fixed-step solvers: solver steps per control step (None: MuJoCo's substeps for auto and
+    symplectic, 1 otherwise)"""
     rtol: float = 1e-4
     atol: float = 1e-5
     max_solver_steps: int = 64
@@ -60,7 +63,7 @@ class ModelConfig:
             raise ValueError(f"unknown model size {self.size!r}; known: {', '.join(SIZES)}")
         if self.method not in METHODS:
             raise ValueError(f"unknown ODE method {self.method!r}; known: {', '.join(METHODS)}")
-        if self.substeps < 1 or self.max_solver_steps < 1:
+        if (self.substeps is not None and self.substeps < 1) or self.max_solver_steps < 1:
             raise ValueError("substeps and max_solver_steps must be >= 1")
         if self.correctors is not None and self.correctors < 0:
             raise ValueError(f"correctors must be >= 0, got {self.correctors}")

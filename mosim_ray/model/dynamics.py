@@ -62,6 +62,7 @@ class ODEDynamics(DynamicsModel):
     def __init__(self, spec: TaskSpec, config: ModelConfig):
         super().__init__(spec, config)
         self.solver_fallbacks = 0
+        self.method, self.substeps = resolve_method(spec, config)
 
     def prepare_action(self, action: torch.Tensor) -> dict[str, torch.Tensor]:
         """Per-step work on the (held) action, done once per control step, not per evaluation."""
@@ -74,6 +75,16 @@ class ODEDynamics(DynamicsModel):
     def step(self, state, action):
         nq = self.spec.nq
         act = self.prepare_action(action)
+        if self.method == "symplectic":
+            # MuJoCo's semi-implicit Euler: velocity first, then position from the new velocity.
+            # Matching the data's own discretization removes a per-step error of dt^2/2 * acc in q
+            # that no learned field can undo when dq/dt = qdot is fixed.
+            h = self.dt / self.substeps
+            q, qdot = state[:, :nq], state[:, nq:]
+            for _ in range(self.substeps):
+                qdot = qdot + h * self.acceleration(q, qdot, act)
+                q = self.layout.normalize_quaternions(q + h * self.layout.qpos_derivative(q, qdot))
+            return torch.cat([q, qdot], dim=-1)
 
         def field(t, y):
             q, qdot = y[:, :nq], y[:, nq:]
@@ -81,8 +92,8 @@ class ODEDynamics(DynamicsModel):
 
         t = torch.tensor([0.0, self.dt], dtype=state.dtype)
         cfg = self.config
-        fixed = {"step_size": self.dt / cfg.substeps}
-        if cfg.method == "dopri5":
+        fixed = {"step_size": self.dt / self.substeps}
+        if self.method == "dopri5":
             try:
                 y = odeint(field, state, t, method="dopri5", rtol=cfg.rtol, atol=cfg.atol,
                            options={"max_num_steps": cfg.max_solver_steps})[-1]
@@ -90,8 +101,20 @@ class ODEDynamics(DynamicsModel):
                 self.solver_fallbacks += 1
                 y = odeint(field, state, t, method="rk4", options=fixed)[-1]
         else:
-            y = odeint(field, state, t, method=cfg.method, options=fixed)[-1]
+            y = odeint(field, state, t, method=self.method, options=fixed)[-1]
         return torch.cat([self.layout.normalize_quaternions(y[:, :nq]), y[:, nq:]], dim=-1)
+
+
+def resolve_method(spec: TaskSpec, config: ModelConfig) -> tuple[str, int]:
+    """(method, substeps) that ``config`` means for this task."""
+    method = config.method
+    if method == "auto":
+        method = "symplectic" if spec.integrator in ("euler", "implicit", "implicitfast") else "rk4"
+    if config.substeps is not None:
+        return method, config.substeps
+    if method == "symplectic" or config.method == "auto":
+        return method, spec.physics_substeps
+    return method, 1
 
 
 class MoSimDynamics(ODEDynamics):
@@ -111,7 +134,7 @@ class MoSimDynamics(ODEDynamics):
         self.state_encoder = ResNet(fs, n, size.state_blocks, size.state_width)
         self.action_encoder = MLP(spec.nu, n, size.action_layers, size.action_width)
         self.correctors = nn.ModuleList(
-            ResNet(fs + spec.nu, n, size.corrector_blocks, size.corrector_width, zero_out=True)
+            ResNet(fs + spec.nu, n, size.corrector_blocks, size.corrector_width, out_scale=1e-2)
             for _ in range(config.n_correctors)
         )
         self.register_buffer("active_correctors", torch.tensor(config.n_correctors))
@@ -131,7 +154,8 @@ class MoSimDynamics(ODEDynamics):
         L[:, self.tril_rows, self.tril_cols] = flat
         eye = torch.eye(n, dtype=flat.dtype)
         s = self.norm.acc_std.sqrt()
-        return s[:, None] * (L @ L.transpose(1, 2) + self.EPS * eye) * s[None, :]
+        m = s[:, None] * (L @ L.transpose(1, 2) + self.EPS * eye) * s[None, :]
+        return 0.5 * (m + m.transpose(1, 2))  # exactly symmetric in floating point too
 
     def prepare_action(self, action):
         a = self.norm.action(action)

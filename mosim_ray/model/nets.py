@@ -21,15 +21,18 @@ class ResidualBlock(nn.Module):
 class ResNet(nn.Module):
     """Linear -> activation -> residual blocks -> Linear. x: [B, n_in] -> [B, n_out]."""
 
-    def __init__(self, n_in: int, n_out: int, blocks: int, width: int, zero_out: bool = False):
+    def __init__(self, n_in: int, n_out: int, blocks: int, width: int, out_scale: float = 1.0):
         super().__init__()
         self.inp = nn.Linear(n_in, width)
         self.blocks = nn.Sequential(*[ResidualBlock(width) for _ in range(blocks)])
         self.act = nn.SiLU()
         self.out = nn.Linear(width, n_out)
-        if zero_out:  # starts as the zero function: a new corrector does not disturb a trained predictor
-            nn.init.zeros_(self.out.weight)
-            nn.init.zeros_(self.out.bias)
+        if out_scale != 1.0:
+            # a new corrector starts close to zero (not at it, so gradients reach every layer):
+            # it barely disturbs the predictor it is added to
+            with torch.no_grad():
+                self.out.weight.mul_(out_scale)
+                self.out.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(self.act(self.blocks(self.act(self.inp(x)))))

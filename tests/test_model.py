@@ -1,0 +1,150 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from mosim_ray import WorldModel
+from mosim_ray.data import EpisodeCollector
+from mosim_ray.model import CheckpointError, ModelConfig
+from mosim_ray.model.nets import count_parameters
+
+
+def _data(task, episodes=2, steps=60):
+    eps = EpisodeCollector(task, steps).collect(list(range(episodes)), seed=0)
+    s = [np.hstack([e["qpos"], e["qvel"]]) for e in eps]
+    states = np.concatenate([x[:-1] for x in s])
+    nxt = np.concatenate([x[1:] for x in s])
+    actions = np.concatenate([e["action"][:-1] for e in eps])
+    return states, actions, nxt
+
+
+def _model(task, **kw):
+    wm = WorldModel.create(ModelConfig(task=task, **kw))
+    s, a, s1 = _data(task)
+    wm.dynamics.norm.fit(wm.spec, s, a, s1)
+    return wm, s, a
+
+
+@pytest.mark.parametrize("task", ["acrobot-swingup", "cheetah-run", "humanoid-walk"])
+def test_minv_is_symmetric_positive_definite(task):
+    wm, s, _ = _model(task)
+    q = torch.as_tensor(s[:, : wm.spec.nq], dtype=torch.float32)
+    q = q + 3 * torch.randn_like(q)  # far outside the data too
+    m = wm.dynamics.minv(q).double()
+    torch.testing.assert_close(m, m.transpose(1, 2))
+    assert torch.linalg.eigvalsh(m).min() > 0
+
+
+def test_stage_gradients_reach_trained_parameters_only():
+    wm, s, a = _model("cheetah-run", size="small", correctors=2)
+    dyn = wm.dynamics
+    states = torch.as_tensor(np.stack([s[i : i + 5] for i in range(8)]), dtype=torch.float32)
+    actions = torch.as_tensor(np.stack([a[i : i + 4] for i in range(8)]), dtype=torch.float32)
+    for stage in (1, 2, 3):
+        dyn.set_stage(stage)
+        trained = {id(p) for p in dyn.stage_parameters(stage)}
+        for p in dyn.parameters():
+            p.requires_grad_(id(p) in trained)
+            p.grad = None
+        dyn.loss(states, actions, torch.full((4,), 0.25)).backward()
+        for name, p in dyn.named_parameters():
+            if id(p) in trained:
+                assert p.grad is not None and p.grad.abs().sum() > 0, f"stage {stage}: no gradient to {name}"
+            else:
+                assert p.grad is None, f"stage {stage}: gradient reached frozen {name}"
+    # stages do not overlap and cover everything
+    groups = [set(map(id, dyn.stage_parameters(k))) for k in (1, 2, 3)]
+    assert sum(map(len, groups)) == len(set().union(*groups)) == len(list(dyn.parameters()))
+
+
+def test_checkpoint_round_trip_is_bit_exact(tmp_path):
+    wm, s, a = _model("reacher-easy")
+    acts = np.random.default_rng(0).uniform(-1, 1, (5, 20, 2)).astype(np.float32)
+    before = wm.rollout(s[:5].astype(np.float32), acts)
+    wm.save(tmp_path / "ck", note="test")
+    loaded = WorldModel.load(tmp_path / "ck")
+    assert loaded.task == "reacher-easy" and loaded.info["note"] == "test"
+    np.testing.assert_array_equal(loaded.rollout(s[:5].astype(np.float32), acts), before)
+    cfg = json.loads((tmp_path / "ck" / "config.json").read_text())
+    assert cfg["dims"] == {"nq": 2, "nv": 2, "nu": 2} and "acc_std" in cfg["normalization"]
+
+
+def test_rollout_types_and_shapes():
+    wm, s, _ = _model("reacher-easy")
+    acts = np.zeros((3, 7, 2))
+    out = wm.rollout(s[:3], acts)  # float64 numpy in, float64 numpy out
+    assert isinstance(out, np.ndarray) and out.shape == (3, 7, 4) and out.dtype == np.float64
+    t = wm.rollout(torch.as_tensor(s[:3], dtype=torch.float32), torch.zeros(3, 7, 2))
+    assert isinstance(t, torch.Tensor) and t.shape == (3, 7, 4)
+    np.testing.assert_allclose(t.numpy(), out, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(wm.step(s[:3], acts[:, 0]), out[:, 0], rtol=1e-6)
+    with pytest.raises(ValueError, match=r"state must be \[B, 4\]"):
+        wm.rollout(s[:3, :3], acts)
+    with pytest.raises(ValueError, match="actions must be"):
+        wm.rollout(s[:3], np.zeros((3, 7, 5)))
+
+
+def test_quaternions_follow_the_analytic_rotation_and_stay_unit():
+    """With zero acceleration a free body spins at constant local angular velocity w:
+    q(t) = q0 * (cos(|w|t/2), sin(|w|t/2) w/|w|). The integrator must track it, unit norm."""
+    wm, s, _ = _model("humanoid-walk", kind="structure_free")
+    torch.nn.init.zeros_(wm.dynamics.net.out.weight)
+    torch.nn.init.zeros_(wm.dynamics.net.out.bias)
+    state = s[:1].copy()
+    w = np.array([0.7, -1.3, 2.1])
+    state[0, 28 + 3 : 28 + 6] = w
+    out = wm.rollout(state, np.zeros((1, 100, 21)))
+    quat = out[0, :, 3:7]
+    np.testing.assert_allclose(np.linalg.norm(quat, axis=1), 1.0, atol=1e-6)
+    t = wm.spec.control_dt * 100
+    ang = np.linalg.norm(w) * t / 2
+    r = np.concatenate([[np.cos(ang)], np.sin(ang) * w / np.linalg.norm(w)])
+    q0 = state[0, 3:7]
+    expect = np.array([
+        q0[0] * r[0] - q0[1] * r[1] - q0[2] * r[2] - q0[3] * r[3],
+        q0[0] * r[1] + q0[1] * r[0] + q0[2] * r[3] - q0[3] * r[2],
+        q0[0] * r[2] - q0[1] * r[3] + q0[2] * r[0] + q0[3] * r[1],
+        q0[0] * r[3] + q0[1] * r[2] - q0[2] * r[1] + q0[3] * r[0],
+    ])
+    np.testing.assert_allclose(quat[-1], expect, atol=1e-4)
+
+
+def test_bad_checkpoints_fail_clearly(tmp_path):
+    wm, _, _ = _model("acrobot-swingup")
+    ck = wm.save(tmp_path / "ck")
+    with pytest.raises(CheckpointError, match="model of 'acrobot-swingup', not 'cheetah-run'"):
+        WorldModel.load(ck, task="cheetah-run")
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        WorldModel.load(tmp_path / "missing")
+    with pytest.raises(CheckpointError, match="no shipped model"):
+        WorldModel.load("pretrained/no-such-task")
+    raw = bytearray((ck / "weights.pt").read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (ck / "weights.pt").write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="corrupt weights"):
+        WorldModel.load(ck)
+    cfg = json.loads((ck / "config.json").read_text())
+    cfg["format_version"] = 99
+    (ck / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="format 99"):
+        WorldModel.load(ck)
+    (ck / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="corrupt config"):
+        WorldModel.load(ck)
+
+
+def test_dopri5_step_cap_falls_back_instead_of_hanging():
+    wm, s, a = _model("cheetah-run", method="dopri5", rtol=1e-12, atol=1e-12, max_solver_steps=2)
+    out = wm.rollout(s[:4], a[:4, None].repeat(3, axis=1))
+    assert np.isfinite(out).all() and wm.dynamics.solver_fallbacks > 0
+
+
+def test_sizes_and_baseline_parameter_counts():
+    counts = {size: count_parameters(WorldModel.create(ModelConfig("cheetah-run", size=size)).dynamics)
+              for size in ("small", "medium", "large")}
+    assert counts["small"] < counts["medium"] < counts["large"]
+    free = count_parameters(WorldModel.create(ModelConfig("cheetah-run", kind="structure_free")).dynamics)
+    assert 0.8 < free / counts["small"] <= 1.0
+    with pytest.raises(ValueError, match="unknown model kind"):
+        ModelConfig("cheetah-run", kind="transformer")
