@@ -50,7 +50,9 @@ def plain_collector(task: str, episodes: int, steps: int, out: Path) -> tuple[fl
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--tasks", nargs="+", default=task_names())
     p.add_argument("--episodes", type=int, default=16)
     p.add_argument("--steps", type=int, default=500)
@@ -64,7 +66,9 @@ def main() -> None:
             plain, plain_first = plain_collector(task, args.episodes, args.steps, tmp / "plain")
             actors = {}
             for n in (1, 2):
-                s = collect_shards(task, args.episodes, args.steps, tmp / f"a{n}", actors=n, progress=False)
+                s = collect_shards(
+                    task, args.episodes, args.steps, tmp / f"a{n}", actors=n, progress=False
+                )
                 actors[n] = (s.steps_per_second, s.first_shard_seconds)
         row = {
             "task": task,
@@ -86,8 +90,12 @@ def main() -> None:
         )
     ray.shutdown()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    meta = {"episodes": args.episodes, "steps": args.steps, "machine": f"{platform.machine()}, "
-            f"{__import__('os').cpu_count()} CPUs", "command": "python benchmarks/collect_speed.py"}
+    meta = {
+        "episodes": args.episodes,
+        "steps": args.steps,
+        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs",
+        "command": "python benchmarks/collect_speed.py",
+    }
     (RESULTS / "collect_speed.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     plot(rows, RESULTS / "collect_speed.png")
 
@@ -98,8 +106,12 @@ def plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = [("raw_env_steps_per_s", "raw env.step"), ("plain_collector_steps_per_s", "plain collector"),
-            ("actors_1_steps_per_s", "1 actor"), ("actors_2_steps_per_s", "2 actors")]
+    keys = [
+        ("raw_env_steps_per_s", "raw env.step"),
+        ("plain_collector_steps_per_s", "plain collector"),
+        ("actors_1_steps_per_s", "1 actor"),
+        ("actors_2_steps_per_s", "2 actors"),
+    ]
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(10, 4))
     for i, (k, label) in enumerate(keys):

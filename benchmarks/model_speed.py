@@ -85,18 +85,24 @@ def imagined_steps_per_second(wm, s, a, batch: int) -> float:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--task", default="cheetah-run")
     p.add_argument("--checkpoint", default=None)
     args = p.parse_args()
     task = args.task
     s, a, s1 = real_data(task)
     base = WorldModel.load(args.checkpoint, task=task) if args.checkpoint else None
-    out: dict = {"task": task, "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads max",
-                 "command": f"python benchmarks/model_speed.py --task {task}"
-                            + (f" --checkpoint {args.checkpoint}" if args.checkpoint else "")}
+    out: dict = {
+        "task": task,
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads max",
+        "command": f"python benchmarks/model_speed.py --task {task}"
+        + (f" --checkpoint {args.checkpoint}" if args.checkpoint else ""),
+    }
     out["parameters"] = {
-        f"mosim-{size}": count_parameters(make(task, (s, a, s1), size=size).dynamics) for size in SIZES
+        f"mosim-{size}": count_parameters(make(task, (s, a, s1), size=size).dynamics)
+        for size in SIZES
     }
     for kind in ("structure_free", "ensemble"):
         out["parameters"][kind] = count_parameters(make(task, (s, a, s1), kind=kind).dynamics)
@@ -115,8 +121,11 @@ def main() -> None:
     for kind in ("structure_free", "ensemble", "constant"):
         wm = make(task, (s, a, s1), kind=kind)
         torch.set_num_threads(2)
-        row = {"method": kind, "substeps": 1,
-               "train_step_s": train_step_seconds(wm, s, a) if kind != "constant" else 0.0}
+        row = {
+            "method": kind,
+            "substeps": 1,
+            "train_step_s": train_step_seconds(wm, s, a) if kind != "constant" else 0.0,
+        }
         torch.set_num_threads(1)
         for b in (1, 64, 256, 1024):
             row[f"steps_per_s_b{b}"] = imagined_steps_per_second(wm, s, a, b)
@@ -125,7 +134,9 @@ def main() -> None:
     out["speed"] = rows
 
     # integration error of each method on the same (trained) field, against a tight reference
-    ref_model = make(task, (s, a, s1), method="dopri5", base=base, rtol=1e-7, atol=1e-7, max_solver_steps=10_000)
+    ref_model = make(
+        task, (s, a, s1), method="dopri5", base=base, rtol=1e-7, atol=1e-7, max_solver_steps=10_000
+    )
     idx = np.random.default_rng(1).integers(0, len(s) - 17, 64)
     st0 = torch.as_tensor(s[idx])
     acts = torch.as_tensor(np.stack([a[i : i + 16] for i in idx]))
@@ -136,9 +147,14 @@ def main() -> None:
         for method, sub in METHODS:
             wm = make(task, (s, a, s1), method=method, substeps=sub, base=base)
             pred = wm.dynamics.rollout(st0, acts)
-            errs.append({"method": method, "substeps": sub,
-                         "mse_vs_reference": float(((pred - ref) ** 2).mean()),
-                         "mse_vs_real": float(((pred - truth) ** 2).mean())})
+            errs.append(
+                {
+                    "method": method,
+                    "substeps": sub,
+                    "mse_vs_reference": float(((pred - ref) ** 2).mean()),
+                    "mse_vs_real": float(((pred - truth) ** 2).mean()),
+                }
+            )
             print(json.dumps(errs[-1]), flush=True)
     out["integration_error"] = errs
     out["reference_mse_vs_real"] = float(((ref - truth) ** 2).mean())

@@ -17,23 +17,35 @@ from pathlib import Path
 import torch
 
 from mosim_ray.data import RolloutDataset
+from mosim_ray.eval.metrics import format_errors, prediction_errors
 from mosim_ray.model import ModelConfig, WorldModel
 from mosim_ray.model.nets import count_parameters
 from mosim_ray.train import StagedTrainer, TrainConfig, fit_normalizer
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--task", required=True)
     p.add_argument("--data", required=True, help="folder of shards written by pipelines/collect.py")
     p.add_argument("--out", required=True)
-    p.add_argument("--kind", default="mosim", choices=["mosim", "structure_free", "ensemble", "constant"])
+    p.add_argument(
+        "--kind", default="mosim", choices=["mosim", "structure_free", "ensemble", "constant"]
+    )
     p.add_argument("--size", default="small", choices=["small", "medium", "large"])
     p.add_argument("--correctors", type=int, default=None)
     p.add_argument("--stages", type=int, default=None, help="stages to train (default: all)")
     p.add_argument("--joint", action="store_true", help="train predictor and correctors together")
-    p.add_argument("--method", default="auto", choices=["auto", "symplectic", "rk4", "euler", "dopri5"])
-    p.add_argument("--substeps", type=int, default=None, help="solver steps per control step (default: see ModelConfig)")
+    p.add_argument(
+        "--method", default="auto", choices=["auto", "symplectic", "rk4", "euler", "dopri5"]
+    )
+    p.add_argument(
+        "--substeps",
+        type=int,
+        default=None,
+        help="solver steps per control step (default: see ModelConfig)",
+    )
     p.add_argument("--minutes", type=float, default=15.0)
     p.add_argument("--max-updates", type=int, default=None)
     p.add_argument("--horizon", type=int, default=16)
@@ -59,22 +71,51 @@ def main(argv=None) -> int:
     if args.resume:
         model = WorldModel.load(out / "model", task=args.task)
     else:
-        model = WorldModel.create(ModelConfig(task=args.task, kind=args.kind, size=args.size,
-                                              correctors=args.correctors, method=args.method,
-                                              substeps=args.substeps))
+        model = WorldModel.create(
+            ModelConfig(
+                task=args.task,
+                kind=args.kind,
+                size=args.size,
+                correctors=args.correctors,
+                method=args.method,
+                substeps=args.substeps,
+            )
+        )
         fit_normalizer(model, train, args.horizon)
-    config = TrainConfig(batch_size=args.batch_size, lr=args.lr, horizon=args.horizon,
-                         minutes=args.minutes, max_updates=args.max_updates, stages=args.stages,
-                         joint=args.joint, seed=args.seed)
-    print(f"{args.task}: {model.config.kind} ({args.size}), {count_parameters(model.dynamics):,} parameters, "
-          f"{len(train.episodes)}/{len(val.episodes)} train/val episodes, {train.num_steps:,} train steps")
+    config = TrainConfig(
+        batch_size=args.batch_size,
+        lr=args.lr,
+        horizon=args.horizon,
+        minutes=args.minutes,
+        max_updates=args.max_updates,
+        stages=args.stages,
+        joint=args.joint,
+        seed=args.seed,
+    )
+    print(
+        f"{args.task}: {model.config.kind} ({args.size}), {count_parameters(model.dynamics):,} parameters, "
+        f"{len(train.episodes)}/{len(val.episodes)} train/val episodes, {train.num_steps:,} train steps"
+    )
     summary = StagedTrainer(model, train, val, config, out).run(progress=not args.no_progress)
     summary.pop("history", None)
-    summary.update(task=args.task, kind=model.config.kind, size=args.size, data=args.data,
-                   parameters=count_parameters(model.dynamics), command=" ".join(sys.argv))
+    errors = prediction_errors(model, _test, horizons=(3, 16, 100))
+    print(
+        f"test episodes ({len(_test.episodes)}), open-loop prediction error:\n{format_errors(errors)}"
+    )
+    summary["test_errors"] = [e.as_dict() for e in errors]
+    summary.update(
+        task=args.task,
+        kind=model.config.kind,
+        size=args.size,
+        data=args.data,
+        parameters=count_parameters(model.dynamics),
+        command=" ".join(sys.argv),
+    )
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
-    print(f"done: {summary['updates']} updates in {summary['seconds']:.0f} s, "
-          f"validation loss {summary['val_loss']:.3e} -> {out / 'model'}")
+    print(
+        f"done: {summary['updates']} updates in {summary['seconds']:.0f} s, "
+        f"validation loss {summary['val_loss']:.3e} -> {out / 'model'}"
+    )
     return 0
 
 

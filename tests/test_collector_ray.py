@@ -39,8 +39,17 @@ def test_killed_actor_loses_nothing_and_duplicates_nothing(ray_local, tmp_path):
 
     t = threading.Thread(target=kill_one_when_working)
     t.start()
-    s = collect_shards("cheetah-run", 12, 400, tmp_path, actors=2, seed=0, episodes_per_shard=1,
-                       progress=False, run_name="killtest")
+    s = collect_shards(
+        "cheetah-run",
+        12,
+        400,
+        tmp_path,
+        actors=2,
+        seed=0,
+        episodes_per_shard=1,
+        progress=False,
+        run_name="killtest",
+    )
     t.join()
     assert killed and s.actor_restarts >= 1
     data = RolloutDataset.open(tmp_path)

@@ -1,19 +1,34 @@
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mosim_ray.data import EpisodeCollector, MixedShardsError, ProcessConfig, RolloutDataset, ShardError
+from mosim_ray.data import (
+    EpisodeCollector,
+    MixedShardsError,
+    ProcessConfig,
+    RolloutDataset,
+    ShardError,
+)
 from mosim_ray.data.shards import shard_name
 
 
-def _write(folder, task="reacher-easy", episodes=(0, 1, 2), steps=40, seed=0, index=0, process=ProcessConfig()):
+def _write(
+    folder,
+    task="reacher-easy",
+    episodes=(0, 1, 2),
+    steps=40,
+    seed=0,
+    index=0,
+    process=ProcessConfig(),
+):
     col = EpisodeCollector(task, steps, process)
     return col.write_shard(folder / shard_name(index), list(episodes), seed).path
 
 
 def _digest(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def test_round_trip_matches_the_simulator(tmp_path):
@@ -49,8 +64,8 @@ def test_same_seed_same_bytes(tmp_path):
 def test_corrupt_shard_is_named_and_can_be_skipped(tmp_path):
     _write(tmp_path, episodes=[0, 1], index=0)
     bad = _write(tmp_path, episodes=[2, 3], index=1)
-    raw = open(bad, "rb").read()
-    open(bad, "wb").write(raw[: len(raw) // 2])
+    raw = Path(bad).read_bytes()
+    Path(bad).write_bytes(raw[: len(raw) // 2])
     with pytest.raises(ShardError, match="shard-00001.parquet"):
         RolloutDataset.open(tmp_path)
     with pytest.warns(UserWarning, match="shard-00001"):

@@ -36,8 +36,15 @@ def test_mosim_fits_a_pendulum_and_beats_the_structure_free_ablation(pendulum_xm
         for kind in errors:
             wm = WorldModel.create(ModelConfig(task=task, kind=kind, correctors=0))
             fit_normalizer(wm, train, 8)
-            cfg = TrainConfig(batch_size=64, horizon=8, max_updates=1000, minutes=10, eval_every=25,
-                              patience=100, seed=seed)
+            cfg = TrainConfig(
+                batch_size=64,
+                horizon=8,
+                max_updates=1000,
+                minutes=10,
+                eval_every=25,
+                patience=100,
+                seed=seed,
+            )
             StagedTrainer(wm, train, val, cfg, tmp_path / f"{kind}{seed}").run(progress=False)
             pred = wm.rollout(states[:, 0], actions)
             errors[kind].append(float(((pred - states[:, 1:]) ** 2).mean()))

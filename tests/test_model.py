@@ -50,7 +50,9 @@ def test_stage_gradients_reach_trained_parameters_only():
         dyn.loss(states, actions, torch.full((4,), 0.25)).backward()
         for name, p in dyn.named_parameters():
             if id(p) in trained:
-                assert p.grad is not None and p.grad.abs().sum() > 0, f"stage {stage}: no gradient to {name}"
+                assert p.grad is not None and p.grad.abs().sum() > 0, (
+                    f"stage {stage}: no gradient to {name}"
+                )
             else:
                 assert p.grad is None, f"stage {stage}: gradient reached frozen {name}"
     # stages do not overlap and cover everything
@@ -101,12 +103,14 @@ def test_quaternions_follow_the_analytic_rotation_and_stay_unit():
     ang = np.linalg.norm(w) * t / 2
     r = np.concatenate([[np.cos(ang)], np.sin(ang) * w / np.linalg.norm(w)])
     q0 = state[0, 3:7]
-    expect = np.array([
-        q0[0] * r[0] - q0[1] * r[1] - q0[2] * r[2] - q0[3] * r[3],
-        q0[0] * r[1] + q0[1] * r[0] + q0[2] * r[3] - q0[3] * r[2],
-        q0[0] * r[2] - q0[1] * r[3] + q0[2] * r[0] + q0[3] * r[1],
-        q0[0] * r[3] + q0[1] * r[2] - q0[2] * r[1] + q0[3] * r[0],
-    ])
+    expect = np.array(
+        [
+            q0[0] * r[0] - q0[1] * r[1] - q0[2] * r[2] - q0[3] * r[3],
+            q0[0] * r[1] + q0[1] * r[0] + q0[2] * r[3] - q0[3] * r[2],
+            q0[0] * r[2] - q0[1] * r[3] + q0[2] * r[0] + q0[3] * r[1],
+            q0[0] * r[3] + q0[1] * r[2] - q0[2] * r[1] + q0[3] * r[0],
+        ]
+    )
     np.testing.assert_allclose(quat[-1], expect, atol=1e-4)
 
 
@@ -141,10 +145,14 @@ def test_dopri5_step_cap_falls_back_instead_of_hanging():
 
 
 def test_sizes_and_baseline_parameter_counts():
-    counts = {size: count_parameters(WorldModel.create(ModelConfig("cheetah-run", size=size)).dynamics)
-              for size in ("small", "medium", "large")}
+    counts = {
+        size: count_parameters(WorldModel.create(ModelConfig("cheetah-run", size=size)).dynamics)
+        for size in ("small", "medium", "large")
+    }
     assert counts["small"] < counts["medium"] < counts["large"]
-    free = count_parameters(WorldModel.create(ModelConfig("cheetah-run", kind="structure_free")).dynamics)
+    free = count_parameters(
+        WorldModel.create(ModelConfig("cheetah-run", kind="structure_free")).dynamics
+    )
     assert 0.8 < free / counts["small"] <= 1.0
     with pytest.raises(ValueError, match="unknown model kind"):
         ModelConfig("cheetah-run", kind="transformer")

@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args, timeout=240):
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_collect_help():
@@ -27,9 +29,55 @@ def test_collect_unknown_task_is_a_clear_error():
 @pytest.mark.ray
 def test_collect_end_to_end(tmp_path):
     out = tmp_path / "data"
-    r = run("pipelines/collect.py", "--task", "cheetah-run", "--episodes", "4", "--steps", "30",
-            "--actors", "2", "--out", str(out), "--no-progress")
+    r = run(
+        "pipelines/collect.py",
+        "--task",
+        "cheetah-run",
+        "--episodes",
+        "4",
+        "--steps",
+        "30",
+        "--actors",
+        "2",
+        "--out",
+        str(out),
+        "--no-progress",
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "cheetah-run: 4 episodes, 120 steps" in r.stdout
     assert "read back 4 episodes, 120 steps" in r.stdout
     assert len(list(out.glob("shard-*.parquet"))) == 4
+
+
+def test_train_then_evaluate(tmp_path):
+    import json
+
+    from mosim_ray import WorldModel
+    from mosim_ray.data import EpisodeCollector
+    from mosim_ray.data.shards import shard_name
+
+    data = tmp_path / "data"
+    EpisodeCollector("reacher-easy", 120).write_shard(data / shard_name(0), list(range(10)), seed=0)
+    out = tmp_path / "run"
+    args = ["--task", "reacher-easy", "--data", str(data), "--out", str(out), "--minutes", "1",
+            "--max-updates", "30", "--horizon", "8", "--batch-size", "32", "--no-progress",
+            "--threads", "1"]
+    r = run("pipelines/train.py", *args)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "| 100 |" in r.stdout and "raw MSE" in r.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["updates"] == 30 and summary["task"] == "reacher-easy"
+    assert [e["horizon"] for e in summary["test_errors"]] == [3, 16, 100]
+    assert WorldModel.load(out / "model").task == "reacher-easy"
+    assert (out / "train_log.csv").read_text().count("\n") >= 1
+
+    r = run("pipelines/train.py", *args, "--resume")  # continues from the saved weights
+    assert r.returncode == 0, r.stderr[-3000:]
+
+    r = run("pipelines/evaluate.py", "--checkpoint", str(out / "model"), "--data", str(data),
+            "--horizons", "3", "16", "--json", str(tmp_path / "e.json"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert [e["horizon"] for e in json.loads((tmp_path / "e.json").read_text())["errors"]] == [3, 16]
+
+    r = run("pipelines/train.py", "--task", "cheetah-run", "--data", str(data), "--out", str(out))
+    assert r.returncode == 2 and "holds 'reacher-easy' data" in r.stderr

@@ -30,7 +30,9 @@ def test_spec_dimensions(name):
     spec = get_spec(name)
     assert (spec.nq, spec.nv, spec.nu) == EXPECTED[name][:3]
     assert spec.control_dt == pytest.approx(EXPECTED[name][3])
-    assert len(spec.action_low) == spec.nu and all(lo < hi for lo, hi in zip(spec.action_low, spec.action_high))
+    assert len(spec.action_low) == spec.nu and all(
+        lo < hi for lo, hi in zip(spec.action_low, spec.action_high)
+    )
     assert len(spec.qpos_kinds) == spec.nq
 
 
@@ -49,7 +51,15 @@ def _rollout(name, steps=150, seed=3):
 
 
 @pytest.mark.parametrize(
-    "name", ["reacher-easy", "acrobot-swingup", "cheetah-run", "walker-walk", "humanoid-walk", "hopper-hop"]
+    "name",
+    [
+        "reacher-easy",
+        "acrobot-swingup",
+        "cheetah-run",
+        "walker-walk",
+        "humanoid-walk",
+        "hopper-hop",
+    ],
 )
 def test_observation_and_reward_of_a_state_equal_env_step(name):
     spec, r = _rollout(name)

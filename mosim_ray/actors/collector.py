@@ -107,7 +107,9 @@ def collect_shards(
         nonlocal started
         started += 1
         name = f"{run_name}-{started - 1}"
-        return RolloutCollector.options(name=name, **actor_opts).remote(task, steps, process, policy)
+        return RolloutCollector.options(name=name, **actor_opts).remote(
+            task, steps, process, policy
+        )
 
     pending = deque(todo)
     idle = [start_actor() for _ in range(n_actors if todo else 0)]
@@ -115,8 +117,12 @@ def collect_shards(
     results: list[ShardResult] = []
     restarts = 0
     first_shard = None
-    bar = tqdm(total=len(todo) and sum(len(plan[i]) for i in todo), unit="ep",
-               desc=f"collect {task}", disable=not progress)
+    bar = tqdm(
+        total=len(todo) and sum(len(plan[i]) for i in todo),
+        unit="ep",
+        desc=f"collect {task}",
+        disable=not progress,
+    )
     try:
         while pending or inflight:
             while idle and pending:
@@ -162,7 +168,12 @@ def collect_shards(
 
 
 def _shards_to_write(
-    out: Path, plan: list[list[int]], task: str, steps: int, process: ProcessConfig, seed: int,
+    out: Path,
+    plan: list[list[int]],
+    task: str,
+    steps: int,
+    process: ProcessConfig,
+    seed: int,
     resume: bool,
 ) -> list[int]:
     """Indices of planned shards not already in ``out``; raises on anything else found there."""

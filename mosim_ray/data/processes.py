@@ -32,13 +32,17 @@ class ProcessConfig:
 
     def __post_init__(self):
         if self.kind not in PROCESS_KINDS:
-            raise ValueError(f"unknown action process {self.kind!r}; known: {', '.join(PROCESS_KINDS)}")
+            raise ValueError(
+                f"unknown action process {self.kind!r}; known: {', '.join(PROCESS_KINDS)}"
+            )
         if self.switch_every < 1:
             raise ValueError(f"switch_every must be >= 1 step, got {self.switch_every}")
         if not 0 <= self.zero_prob <= 1:
             raise ValueError(f"zero_prob must be in [0, 1], got {self.zero_prob}")
         if not 0 < self.ou_theta <= 1 or self.ou_sigma < 0:
-            raise ValueError(f"need 0 < ou_theta <= 1 and ou_sigma >= 0, got {self.ou_theta}, {self.ou_sigma}")
+            raise ValueError(
+                f"need 0 < ou_theta <= 1 and ou_sigma >= 0, got {self.ou_theta}, {self.ou_sigma}"
+            )
 
 
 class ActionProcess:
@@ -47,7 +51,9 @@ class ActionProcess:
     def __init__(self, low: np.ndarray, high: np.ndarray):
         self.low, self.high = np.asarray(low, float), np.asarray(high, float)
         self.rng = np.random.default_rng(0)
-        if self.needs_bounds and not (np.all(np.isfinite(self.low)) and np.all(np.isfinite(self.high))):
+        if self.needs_bounds and not (
+            np.all(np.isfinite(self.low)) and np.all(np.isfinite(self.high))
+        ):
             raise ValueError(
                 f"{type(self).__name__} needs finite action bounds, got low={self.low.tolist()} "
                 f"high={self.high.tolist()} (give the model's actuators a ctrlrange)"
@@ -128,7 +134,9 @@ class PolicyProcess(ActionProcess):
     def act(self, obs):
         action = np.asarray(self.policy(obs), dtype=np.float64).reshape(-1)
         if action.shape != self.low.shape:
-            raise ValueError(f"policy returned an action of shape {action.shape}, need {self.low.shape}")
+            raise ValueError(
+                f"policy returned an action of shape {action.shape}, need {self.low.shape}"
+            )
         if not np.all(np.isfinite(action)):
             raise ValueError(f"policy returned a non-finite action {action.tolist()}")
         return action

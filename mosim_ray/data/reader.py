@@ -114,7 +114,9 @@ class RolloutDataset:
         Each part gets at least one episode when there are at least three.
         """
         if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
-            raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+            raise ValueError(
+                f"fractions must be three non-negative numbers summing to 1, got {fractions}"
+            )
         ids = np.array([e.id for e in self.episodes])
         ids = ids[np.random.default_rng(seed).permutation(len(ids))]
         n = len(ids)
@@ -151,7 +153,9 @@ class SegmentSampler:
                 f"no episode is long enough for segments of {span} steps (longest has {longest})"
             )
         self._states = np.concatenate([e.states for e in eps])
-        self._actions = np.concatenate([np.vstack([e.actions, np.zeros_like(e.actions[:1])]) for e in eps])
+        self._actions = np.concatenate(
+            [np.vstack([e.actions, np.zeros_like(e.actions[:1])]) for e in eps]
+        )
         offsets = np.cumsum([0] + [e.length + 1 for e in eps])
         self.starts = np.concatenate(
             [off + np.arange(e.length - span + 1) for off, e in zip(offsets, eps, strict=False)]
@@ -191,7 +195,9 @@ def _read_episodes(path: Path, meta: dict) -> list[Episode]:
     except Exception as e:
         raise ShardError(f"{path}: cannot read data ({type(e).__name__}: {e})") from e
     if not table.schema.remove_metadata().equals(expected):
-        raise ShardError(f"{path}: schema differs from a {spec.name} shard:\n{table.schema}\nexpected:\n{expected}")
+        raise ShardError(
+            f"{path}: schema differs from a {spec.name} shard:\n{table.schema}\nexpected:\n{expected}"
+        )
 
     def col(name: str, width: int) -> np.ndarray:
         flat = table.column(name).combine_chunks().flatten().to_numpy()
@@ -202,7 +208,11 @@ def _read_episodes(path: Path, meta: dict) -> list[Episode]:
     states = np.hstack([col("qpos", spec.nq), col("qvel", spec.nv)])
     actions = col("action", spec.nu)
     obs = col("observation", spec.obs_dim)
-    ctx = col("context", spec.context_dim) if spec.context_dim else np.zeros((len(ep_ids), 0), np.float32)
+    ctx = (
+        col("context", spec.context_dim)
+        if spec.context_dim
+        else np.zeros((len(ep_ids), 0), np.float32)
+    )
     rewards = table.column("reward").to_numpy()
     bounds = np.flatnonzero(np.diff(ep_ids)) + 1
     out = []

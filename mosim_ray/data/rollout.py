@@ -114,7 +114,9 @@ class EpisodeCollector:
         t0 = time.perf_counter()
         table = episodes_to_table(self.spec, self.collect(episodes, seed))
         write_shard(path, table, self.metadata(episodes, seed))
-        return ShardResult(str(path), tuple(episodes), len(episodes) * self.steps, time.perf_counter() - t0)
+        return ShardResult(
+            str(path), tuple(episodes), len(episodes) * self.steps, time.perf_counter() - t0
+        )
 
     def ready(self) -> bool:
         return True

@@ -38,7 +38,9 @@ class DynamicsModel(nn.Module):
             out.append(s)
         return torch.stack(out, dim=1)
 
-    def loss(self, states: torch.Tensor, actions: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def loss(
+        self, states: torch.Tensor, actions: torch.Tensor, weights: torch.Tensor
+    ) -> torch.Tensor:
         """Weighted mean over steps of the normalized squared error of an open-loop rollout.
 
         states [B, H+1, D] (true, from s_0), actions [B, H, U], weights [H] summing to 1.
@@ -88,15 +90,24 @@ class ODEDynamics(DynamicsModel):
 
         def field(t, y):
             q, qdot = y[:, :nq], y[:, nq:]
-            return torch.cat([self.layout.qpos_derivative(q, qdot), self.acceleration(q, qdot, act)], -1)
+            return torch.cat(
+                [self.layout.qpos_derivative(q, qdot), self.acceleration(q, qdot, act)], -1
+            )
 
         t = torch.tensor([0.0, self.dt], dtype=state.dtype)
         cfg = self.config
         fixed = {"step_size": self.dt / self.substeps}
         if self.method == "dopri5":
             try:
-                y = odeint(field, state, t, method="dopri5", rtol=cfg.rtol, atol=cfg.atol,
-                           options={"max_num_steps": cfg.max_solver_steps})[-1]
+                y = odeint(
+                    field,
+                    state,
+                    t,
+                    method="dopri5",
+                    rtol=cfg.rtol,
+                    atol=cfg.atol,
+                    options={"max_num_steps": cfg.max_solver_steps},
+                )[-1]
             except AssertionError:  # step cap reached (stiff state): fall back, never hang
                 self.solver_fallbacks += 1
                 y = odeint(field, state, t, method="rk4", options=fixed)[-1]
@@ -223,7 +234,9 @@ class EnsembleDynamics(DynamicsModel):
 
     def _member_outputs(self, state, action):
         nq = self.spec.nq
-        x = torch.cat([self.norm.state_features(state[:, :nq], state[:, nq:]), self.norm.action(action)], -1)
+        x = torch.cat(
+            [self.norm.state_features(state[:, :nq], state[:, nq:]), self.norm.action(action)], -1
+        )
         out = torch.stack([m(x) for m in self.members])  # [M, B, 2D]
         mean, logvar = out.chunk(2, dim=-1)
         return mean, logvar.clamp(-10, 4)
@@ -231,7 +244,9 @@ class EnsembleDynamics(DynamicsModel):
     def step(self, state, action):
         mean, _ = self._member_outputs(state, action)
         nxt = state + mean.mean(0) * self.norm.delta_std
-        return torch.cat([self.layout.normalize_quaternions(nxt[:, : self.spec.nq]), nxt[:, self.spec.nq :]], -1)
+        return torch.cat(
+            [self.layout.normalize_quaternions(nxt[:, : self.spec.nq]), nxt[:, self.spec.nq :]], -1
+        )
 
     def loss(self, states, actions, weights):
         """Gaussian negative log-likelihood of one-step changes, over every step of the segment."""

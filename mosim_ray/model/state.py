@@ -38,17 +38,25 @@ class StateLayout(nn.Module):
                 plain.append(i)
             i, dof = i + 1, dof + 1
         if dof != spec.nv:
-            raise ValueError(f"{spec.name}: qpos kinds account for {dof} dofs, model has nv={spec.nv}")
+            raise ValueError(
+                f"{spec.name}: qpos kinds account for {dof} dofs, model has nv={spec.nv}"
+            )
         self.n_quat = len(quat_starts)
-        for name, idx in [("wrap", wrap), ("plain", plain), ("scalar_q", scalar_q),
-                          ("scalar_dof", scalar_dof)]:
+        for name, idx in [
+            ("wrap", wrap),
+            ("plain", plain),
+            ("scalar_q", scalar_q),
+            ("scalar_dof", scalar_dof),
+        ]:
             self.register_buffer(name, torch.tensor(idx, dtype=torch.long), persistent=False)
         quat_idx = [list(range(s, s + 4)) for s in quat_starts]
         ang_idx = [list(range(d, d + 3)) for d in quat_dofs]
-        self.register_buffer("quat_idx", torch.tensor(quat_idx, dtype=torch.long).reshape(-1, 4),
-                             persistent=False)
-        self.register_buffer("ang_idx", torch.tensor(ang_idx, dtype=torch.long).reshape(-1, 3),
-                             persistent=False)
+        self.register_buffer(
+            "quat_idx", torch.tensor(quat_idx, dtype=torch.long).reshape(-1, 4), persistent=False
+        )
+        self.register_buffer(
+            "ang_idx", torch.tensor(ang_idx, dtype=torch.long).reshape(-1, 3), persistent=False
+        )
         self.q_feature_dim = 2 * len(wrap) + len(plain) + 4 * self.n_quat
 
     @property
@@ -87,7 +95,12 @@ def _quat_times_vector(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     w, x, y, z = q.unbind(-1)
     a, b, c = v.unbind(-1)
     return torch.stack(
-        [-x * a - y * b - z * c, w * a + y * c - z * b, w * b - x * c + z * a, w * c + x * b - y * a],
+        [
+            -x * a - y * b - z * c,
+            w * a + y * c - z * b,
+            w * b - x * c + z * a,
+            w * c + x * b - y * a,
+        ],
         dim=-1,
     )
 
@@ -113,8 +126,14 @@ class Normalizer(nn.Module):
         self.layout = layout
 
     @torch.no_grad()
-    def fit(self, spec: TaskSpec, states: np.ndarray, actions: np.ndarray, next_states: np.ndarray,
-            horizon: int = 16) -> None:
+    def fit(
+        self,
+        spec: TaskSpec,
+        states: np.ndarray,
+        actions: np.ndarray,
+        next_states: np.ndarray,
+        horizon: int = 16,
+    ) -> None:
         """states, next_states: [N, D] one control step apart under actions [N, U]."""
         s = torch.as_tensor(states, dtype=torch.float32)
         s1 = torch.as_tensor(next_states, dtype=torch.float32)

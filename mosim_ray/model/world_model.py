@@ -86,7 +86,9 @@ class WorldModel:
 
         def back(out: torch.Tensor):
             if is_numpy:
-                return out.numpy().astype(np.asarray(state).dtype if np.asarray(state).dtype.kind == "f" else np.float32)
+                return out.numpy().astype(
+                    np.asarray(state).dtype if np.asarray(state).dtype.kind == "f" else np.float32
+                )
             return out.to(dtype=dtype if dtype.is_floating_point else torch.float32, device=device)
 
         return s, a, back
@@ -135,7 +137,9 @@ class WorldModel:
                 f"{path}: checkpoint format {cfg.get('format_version')!r}, this version reads {CHECKPOINT_FORMAT}"
             )
         if task is not None and cfg.get("task") != task:
-            raise CheckpointError(f"{path}: checkpoint is a model of {cfg.get('task')!r}, not {task!r}")
+            raise CheckpointError(
+                f"{path}: checkpoint is a model of {cfg.get('task')!r}, not {task!r}"
+            )
         try:
             config = ModelConfig(**cfg["model"])
             spec = get_spec(config.task)
@@ -143,7 +147,9 @@ class WorldModel:
             raise CheckpointError(f"{cfg_file}: invalid model config ({e})") from e
         dims = {"nq": spec.nq, "nv": spec.nv, "nu": spec.nu}
         if cfg.get("dims") != dims:
-            raise CheckpointError(f"{path}: dims {cfg.get('dims')} do not match task {spec.name} {dims}")
+            raise CheckpointError(
+                f"{path}: dims {cfg.get('dims')} do not match task {spec.name} {dims}"
+            )
         wfile = path / "weights.pt"
         if not wfile.is_file():
             raise CheckpointError(f"{path}: weights.pt missing")
@@ -168,6 +174,10 @@ def _resolve(path: str | Path) -> Path:
         shipped = PRETRAINED_DIR.joinpath(*parts[1:])
         if shipped.exists():
             return shipped
-        known = sorted(d.name for d in PRETRAINED_DIR.glob("*") if d.is_dir()) if PRETRAINED_DIR.exists() else []
+        known = (
+            sorted(d.name for d in PRETRAINED_DIR.glob("*") if d.is_dir())
+            if PRETRAINED_DIR.exists()
+            else []
+        )
         raise CheckpointError(f"no shipped model {p}; shipped: {', '.join(known) or 'none'}")
     raise CheckpointError(f"no such checkpoint directory: {p}")

@@ -42,8 +42,9 @@ class TrainConfig:
     grad_clip: float = 1.0
     eval_every: int = 50
     eval_segments: int = 512
-    patience: int = 30
-    """evaluations without improvement before a stage ends early"""
+    patience: int = 100
+    """evaluations without improvement, counted once the curriculum is done, before a stage ends
+    early (the cosine schedule keeps improving late, so be patient)"""
     minutes: float = 15.0
     """wall-clock budget of the whole run (all stages)"""
     max_updates: int | None = None
@@ -57,7 +58,9 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.horizon < 1 or not 1 <= self.horizon_start <= self.horizon:
-            raise ValueError(f"need 1 <= horizon_start <= horizon, got {self.horizon_start}, {self.horizon}")
+            raise ValueError(
+                f"need 1 <= horizon_start <= horizon, got {self.horizon_start}, {self.horizon}"
+            )
         if self.minutes <= 0 or (self.max_updates is not None and self.max_updates < 1):
             raise ValueError("minutes must be > 0 and max_updates >= 1")
         if self.batch_size < 1 or self.lr <= 0:
@@ -67,15 +70,23 @@ class TrainConfig:
 class StagedTrainer:
     """Trains ``model`` on ``train``, validates on ``val``, writes checkpoints and logs to ``out``."""
 
-    def __init__(self, model: WorldModel, train: RolloutDataset, val: RolloutDataset,
-                 config: TrainConfig, out: str | Path):
+    def __init__(
+        self,
+        model: WorldModel,
+        train: RolloutDataset,
+        val: RolloutDataset,
+        config: TrainConfig,
+        out: str | Path,
+    ):
         self.model, self.config, self.out = model, config, Path(out)
         self.dyn = model.dynamics
         self.rng = np.random.default_rng(config.seed)
         torch.manual_seed(config.seed)
         self.train_segments = train.segments(config.horizon)
         val_segments = val.segments(config.horizon)
-        idx = np.random.default_rng(config.seed + 1).integers(0, len(val_segments), config.eval_segments)
+        idx = np.random.default_rng(config.seed + 1).integers(
+            0, len(val_segments), config.eval_segments
+        )
         self.val_states, self.val_actions = val_segments.get(val_segments.starts[idx])
         self.updates = 0
         self.history: list[dict[str, Any]] = []
@@ -107,8 +118,13 @@ class StagedTrainer:
         shares = self.stage_shares(len(plan))
         t_start = time.perf_counter()
         writer = _Logger(self.out)
-        bar = tqdm(total=int(cfg.minutes * 60), unit="s", desc=f"train {self.model.task}",
-                   disable=not progress, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} s {postfix}")
+        bar = tqdm(
+            total=int(cfg.minutes * 60),
+            unit="s",
+            desc=f"train {self.model.task}",
+            disable=not progress,
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} s {postfix}",
+        )
         try:
             for stage, share in zip(plan, shares, strict=True):
                 self._run_stage(stage, share, writer, bar, t_start)
@@ -119,9 +135,19 @@ class StagedTrainer:
             writer.close()
         val = self.validate()
         seconds = time.perf_counter() - t_start
-        self.model.save(self.out / "model", val_loss=val, train_seconds=seconds, updates=self.updates,
-                        train_config=asdict(cfg))
-        return {"updates": self.updates, "val_loss": val, "seconds": seconds, "history": self.history}
+        self.model.save(
+            self.out / "model",
+            val_loss=val,
+            train_seconds=seconds,
+            updates=self.updates,
+            train_config=asdict(cfg),
+        )
+        return {
+            "updates": self.updates,
+            "val_loss": val,
+            "seconds": seconds,
+            "history": self.history,
+        }
 
     def _run_stage(self, stage, share, writer, bar, t_start):
         cfg, dyn = self.config, self.dyn
@@ -138,12 +164,18 @@ class StagedTrainer:
         t0, n = time.perf_counter(), 0
         best, best_state, since_best = self.validate(), copy.deepcopy(dyn.state_dict()), 0
         while True:
-            frac = max((time.perf_counter() - t0) / seconds, n / max_updates if max_updates else 0.0)
+            frac = max(
+                (time.perf_counter() - t0) / seconds, n / max_updates if max_updates else 0.0
+            )
             if frac >= 1 or since_best >= cfg.patience:
                 break
-            h = cfg.horizon_start + round((cfg.horizon - cfg.horizon_start) * min(1.0, frac / cfg.curriculum))
+            h = cfg.horizon_start + round(
+                (cfg.horizon - cfg.horizon_start) * min(1.0, frac / cfg.curriculum)
+            )
             for g in opt.param_groups:
-                g["lr"] = cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * frac)))
+                g["lr"] = cfg.lr * (
+                    cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * frac))
+                )
             states, actions = self.train_segments.sample(cfg.batch_size, self.rng)
             dyn.train()
             loss = dyn.loss(states[:, : h + 1], actions[:, :h], _step_weights(h, cfg.step_discount))
@@ -156,22 +188,51 @@ class StagedTrainer:
             n += 1
             self.updates += 1
             if n % cfg.eval_every == 0:
-                val = self.validate()
-                improved = val < best
-                if improved:
-                    best, best_state, since_best = val, copy.deepcopy(dyn.state_dict()), 0
-                    self.model.save(self.out / "model", val_loss=best, updates=self.updates)
-                else:
-                    since_best += 1
-                row = {"update": self.updates, "stage": stage or 0, "horizon": h, "train_loss": loss.item(),
-                       "val_loss": val, "best_val_loss": best, "lr": opt.param_groups[0]["lr"],
-                       "seconds": time.perf_counter() - t_start}
-                self.history.append(row)
-                writer.log(row)
-                bar.n = min(int(row["seconds"]), bar.total)
-                bar.set_postfix(stage=stage or "joint", h=h, val=f"{val:.2e}", best=f"{best:.2e}")
+                best, best_state, since_best = self._evaluate(
+                    stage,
+                    h,
+                    loss.item(),
+                    opt,
+                    best,
+                    best_state,
+                    since_best,
+                    frac,
+                    writer,
+                    bar,
+                    t_start,
+                )
+        if n and n % cfg.eval_every:  # the stage's last updates are judged too
+            best, best_state, _ = self._evaluate(
+                stage, h, loss.item(), opt, best, best_state, since_best, frac, writer, bar, t_start
+            )
         dyn.load_state_dict(best_state)
         dyn.eval()
+
+    def _evaluate(
+        self, stage, h, train_loss, opt, best, best_state, since_best, frac, writer, bar, t_start
+    ):
+        """Validate, keep and save the best weights, log a row; returns the new best bookkeeping."""
+        val = self.validate()
+        if val < best:
+            best, best_state, since_best = val, copy.deepcopy(self.dyn.state_dict()), 0
+            self.model.save(self.out / "model", val_loss=best, updates=self.updates)
+        elif frac > self.config.curriculum:
+            since_best += 1
+        row = {
+            "update": self.updates,
+            "stage": stage or 0,
+            "horizon": h,
+            "train_loss": train_loss,
+            "val_loss": val,
+            "best_val_loss": best,
+            "lr": opt.param_groups[0]["lr"],
+            "seconds": time.perf_counter() - t_start,
+        }
+        self.history.append(row)
+        writer.log(row)
+        bar.n = min(int(row["seconds"]), bar.total)
+        bar.set_postfix(stage=stage or "joint", h=h, val=f"{val:.2e}", best=f"{best:.2e}")
+        return best, best_state, since_best
 
     @torch.no_grad()
     def validate(self) -> float:
@@ -200,7 +261,7 @@ class _Logger:
 
     def __init__(self, out: Path):
         self.csv_path = out / "train_log.csv"
-        self.file = open(self.csv_path, "a", newline="")
+        self.file = open(self.csv_path, "a", newline="")  # noqa: SIM115 (closed in close())
         self.csv: csv.DictWriter | None = None
         try:
             from tensorboardX import SummaryWriter
