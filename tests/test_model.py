@@ -156,3 +156,18 @@ def test_sizes_and_baseline_parameter_counts():
     assert 0.8 < free / counts["small"] <= 1.0
     with pytest.raises(ValueError, match="unknown model kind"):
         ModelConfig("cheetah-run", kind="transformer")
+
+
+def test_rollout_loss_normalized_and_raw():
+    wm, s, a = _model("cheetah-run")
+    dyn = wm.dynamics
+    states = torch.as_tensor(np.stack([s[i : i + 4] for i in range(6)]), dtype=torch.float32)
+    actions = torch.as_tensor(np.stack([a[i : i + 3] for i in range(6)]), dtype=torch.float32)
+    w = torch.tensor([0.2, 0.3, 0.5])
+    with torch.no_grad():
+        pred = dyn.rollout(states[:, 0], actions)
+        sq = (pred - states[:, 1:]) ** 2
+        raw = (sq.mean(dim=(0, 2)) * w).sum()
+        norm = ((sq / dyn.norm.loss_scale**2).mean(dim=(0, 2)) * w).sum()
+        torch.testing.assert_close(dyn.loss(states, actions, w, normalized=False), raw)
+        torch.testing.assert_close(dyn.loss(states, actions, w), norm)

@@ -39,14 +39,20 @@ class DynamicsModel(nn.Module):
         return torch.stack(out, dim=1)
 
     def loss(
-        self, states: torch.Tensor, actions: torch.Tensor, weights: torch.Tensor
+        self,
+        states: torch.Tensor,
+        actions: torch.Tensor,
+        weights: torch.Tensor,
+        normalized: bool = True,
     ) -> torch.Tensor:
-        """Weighted mean over steps of the normalized squared error of an open-loop rollout.
+        """Weighted mean over steps of the squared error of an open-loop rollout, each dimension
+        divided by ``norm.loss_scale`` (``normalized=False``: raw units).
 
         states [B, H+1, D] (true, from s_0), actions [B, H, U], weights [H] summing to 1.
         """
         pred = self.rollout(states[:, 0], actions)
-        err = ((pred - states[:, 1:]) / self.norm.loss_scale).pow(2).mean(dim=(0, 2))
+        scale = self.norm.loss_scale if normalized else torch.ones_like(self.norm.loss_scale)
+        err = ((pred - states[:, 1:]) / scale).pow(2).mean(dim=(0, 2))
         return (err * weights).sum()
 
     def stage_parameters(self, stage: int) -> list[nn.Parameter]:
@@ -248,7 +254,7 @@ class EnsembleDynamics(DynamicsModel):
             [self.layout.normalize_quaternions(nxt[:, : self.spec.nq]), nxt[:, self.spec.nq :]], -1
         )
 
-    def loss(self, states, actions, weights):
+    def loss(self, states, actions, weights, normalized=True):
         """Gaussian negative log-likelihood of one-step changes, over every step of the segment."""
         s, a = states[:, :-1].reshape(-1, states.shape[-1]), actions.reshape(-1, actions.shape[-1])
         target = (states[:, 1:].reshape(-1, states.shape[-1]) - s) / self.norm.delta_std
@@ -262,7 +268,7 @@ class ConstantDynamics(DynamicsModel):
     def step(self, state, action):
         return state.clone()
 
-    def loss(self, states, actions, weights):
+    def loss(self, states, actions, weights, normalized=True):
         return torch.zeros(())
 
 

@@ -39,6 +39,8 @@ class TrainConfig:
     """fraction of each stage's budget over which the horizon grows from horizon_start to horizon"""
     step_discount: float = 1.0
     """weight of rollout step k is discount**k (normalized); 1 weighs all steps alike"""
+    normalize_loss: bool = True
+    """False: the loss is the raw-state MSE (the authors' recipe) instead of the normalized one"""
     grad_clip: float = 1.0
     eval_every: int = 50
     eval_segments: int = 512
@@ -178,7 +180,12 @@ class StagedTrainer:
                 )
             states, actions = self.train_segments.sample(cfg.batch_size, self.rng)
             dyn.train()
-            loss = dyn.loss(states[:, : h + 1], actions[:, :h], _step_weights(h, cfg.step_discount))
+            loss = dyn.loss(
+                states[:, : h + 1],
+                actions[:, :h],
+                _step_weights(h, cfg.step_discount),
+                normalized=cfg.normalize_loss,
+            )
             opt.zero_grad(set_to_none=True)
             if not torch.isfinite(loss):
                 continue  # a diverging rollout: skip the batch rather than poison the weights
