@@ -61,6 +61,7 @@ def main() -> None:
     rows = []
     for name in args.variants:
         model_kw, train_kw = VARIANTS[name]
+        torch.manual_seed(0)
         cfg = ModelConfig(task=args.task, correctors=0, **model_kw)
         wm = WorldModel.create(cfg)
         fit_normalizer(wm, train, args.horizon)

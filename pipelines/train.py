@@ -18,6 +18,7 @@ import torch
 
 from mosim_ray.data import RolloutDataset
 from mosim_ray.eval.metrics import format_errors, prediction_errors
+from mosim_ray.eval.plots import plot_training_curve
 from mosim_ray.model import ModelConfig, WorldModel
 from mosim_ray.model.nets import count_parameters
 from mosim_ray.train import StagedTrainer, TrainConfig, fit_normalizer
@@ -62,6 +63,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)  # before the model is built: same seed, same initial weights
     data = RolloutDataset.open(args.data, skip_bad=args.skip_bad_shards)
     if data.task != args.task:
         print(f"error: {args.data} holds {data.task!r} data, not {args.task!r}", file=sys.stderr)
@@ -97,7 +99,9 @@ def main(argv=None) -> int:
         f"{len(train.episodes)}/{len(val.episodes)} train/val episodes, {train.num_steps:,} train steps"
     )
     summary = StagedTrainer(model, train, val, config, out).run(progress=not args.no_progress)
-    summary.pop("history", None)
+    plot_training_curve(
+        summary.pop("history", []), out / "train_curve.png", f"{args.task} ({model.config.kind})"
+    )
     errors = prediction_errors(model, _test, horizons=(3, 16, 100))
     print(
         f"test episodes ({len(_test.episodes)}), open-loop prediction error:\n{format_errors(errors)}"
@@ -106,7 +110,7 @@ def main(argv=None) -> int:
     summary.update(
         task=args.task,
         kind=model.config.kind,
-        size=args.size,
+        size=model.config.size,
         data=args.data,
         parameters=count_parameters(model.dynamics),
         command=" ".join(sys.argv),

@@ -56,3 +56,17 @@ def test_killed_actor_loses_nothing_and_duplicates_nothing(ray_local, tmp_path):
     assert [e.id for e in data.episodes] == list(range(12))
     assert all(e.length == 400 for e in data.episodes)
     assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_bad_policy_fails_clearly_without_retries(ray_local, tmp_path):
+    import numpy as np
+
+    from mosim_ray.data import ProcessConfig
+
+    def nan_policy(obs):
+        return np.full(6, np.nan)
+
+    with pytest.raises(ValueError, match="non-finite action"):
+        collect_shards("cheetah-run", 2, 20, tmp_path, actors=1, process=ProcessConfig("policy"),
+                       policy=nan_policy, progress=False)
+    assert not list(tmp_path.glob("shard-*.parquet"))

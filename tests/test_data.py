@@ -121,3 +121,11 @@ def test_segments_are_contiguous_and_stay_inside_episodes(tmp_path):
         assert all(tuple(np.round(s, 6)) in all_states for s in seg)
     with pytest.raises(ValueError, match="long enough"):
         data.segments(horizon=30)
+
+
+def test_split_of_few_episodes_never_overlaps(tmp_path):
+    _write(tmp_path, episodes=range(3), steps=5)
+    data = RolloutDataset.open(tmp_path)
+    parts = data.split((0.0, 0.5, 0.5))
+    ids = [set(e.id for e in d.episodes) for d in parts]
+    assert sum(map(len, ids)) == 3 and not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])

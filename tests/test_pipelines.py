@@ -70,6 +70,11 @@ def test_train_then_evaluate(tmp_path):
     assert [e["horizon"] for e in summary["test_errors"]] == [3, 16, 100]
     assert WorldModel.load(out / "model").task == "reacher-easy"
     assert (out / "train_log.csv").read_text().count("\n") >= 1
+    assert (out / "train_curve.png").stat().st_size > 1000
+    import csv
+
+    logged = [float(r["val_loss"]) for r in csv.DictReader((out / "train_log.csv").open())]
+    assert summary["val_loss"] <= min(logged) + 1e-9  # the saved model is the best one seen
 
     r = run("pipelines/train.py", *args, "--resume")  # continues from the saved weights
     assert r.returncode == 0, r.stderr[-3000:]

@@ -133,13 +133,19 @@ def collect_shards(
             actor, index = inflight.pop(ref)
             try:
                 result = ray.get(ref)
-            except RayActorError:
+            except RayActorError as e:
+                ray.kill(actor)  # dead, or unreachable but perhaps still running: stop it for good
                 restarts += 1
-                if restarts > max_actor_restarts:
-                    raise
+                if getattr(e, "actor_init_failed", False) or restarts > max_actor_restarts:
+                    raise  # a constructor that fails will fail again
                 pending.appendleft(index)
                 idle.append(start_actor())
                 continue
+            except Exception:
+                ray.kill(
+                    actor
+                )  # the episode itself failed (bad policy, unstable physics): no retry
+                raise
             first_shard = first_shard or time.perf_counter() - t0
             results.append(result)
             idle.append(actor)

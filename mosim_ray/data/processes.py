@@ -123,13 +123,19 @@ class OUProcess(ActionProcess):
 
 class PolicyProcess(ActionProcess):
     """Any callable policy (observation -> action). Non-finite actions raise; the simulator clips
-    actions to the bounds (MuJoCo would clamp them anyway) and the clipped action is recorded."""
+    actions to the bounds (MuJoCo would clamp them anyway) and the clipped action is recorded.
+    A policy with a ``reset(rng)`` method (recurrent or stochastic) is reset at each episode."""
 
     needs_bounds = False
 
     def __init__(self, low, high, policy: Policy):
         super().__init__(low, high)
         self.policy = policy
+
+    def reset(self, rng):
+        super().reset(rng)
+        if callable(getattr(self.policy, "reset", None)):
+            self.policy.reset(rng)
 
     def act(self, obs):
         action = np.asarray(self.policy(obs), dtype=np.float64).reshape(-1)

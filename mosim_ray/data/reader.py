@@ -91,7 +91,9 @@ class RolloutDataset:
             first = first or (f, meta)
             for ep in new:
                 if ep.id in episodes:
-                    raise ShardError(f"{f}: episode {ep.id} also appears in another shard")
+                    raise ShardError(
+                        f"{f}: episode {ep.id} appears twice (in this or another shard)"
+                    )
                 episodes[ep.id] = ep
         if first is None:
             raise ShardError(f"{path}: no readable shard among {len(files)}")
@@ -125,6 +127,8 @@ class RolloutDataset:
         if n >= 3:
             n_val = max(n_val, 1) if fractions[1] > 0 else 0
             n_test = max(n_test, 1) if fractions[2] > 0 else 0
+        n_val = min(n_val, n)
+        n_test = min(n_test, n - n_val)
         n_train = n - n_val - n_test
         parts = ids[:n_train], ids[n_train : n_train + n_val], ids[n_train + n_val :]
         return tuple(self.subset(p) for p in parts)  # type: ignore[return-value]
@@ -203,6 +207,8 @@ def _read_episodes(path: Path, meta: dict) -> list[Episode]:
         flat = table.column(name).combine_chunks().flatten().to_numpy()
         return flat.reshape(-1, width)
 
+    if table.num_rows == 0:
+        raise ShardError(f"{path}: shard has no rows")
     ep_ids = table.column("episode").to_numpy()
     steps = table.column("step").to_numpy()
     states = np.hstack([col("qpos", spec.nq), col("qvel", spec.nv)])

@@ -52,6 +52,8 @@ def prediction_errors(
     batch: int = 256,
 ) -> list[HorizonError]:
     """Errors of ``model`` on ``data`` at each horizon that fits in its episodes."""
+    if not data.episodes:
+        raise ValueError("no episodes to evaluate on")
     std = torch.as_tensor(data.states().std(0)).clamp_min(1e-6)
     out = []
     for h in horizons:

@@ -155,7 +155,10 @@ class WorldModel:
             raise CheckpointError(f"{path}: weights.pt missing")
         raw = wfile.read_bytes()
         if hashlib.sha256(raw).hexdigest() != cfg.get("weights_sha256"):
-            raise CheckpointError(f"{wfile}: corrupt weights (checksum differs from config.json)")
+            raise CheckpointError(
+                f"{wfile}: corrupt weights (checksum differs from config.json: damaged file, or a "
+                "save that was interrupted)"
+            )
         dynamics = build_dynamics(spec, config)
         state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
         try:

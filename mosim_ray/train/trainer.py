@@ -84,6 +84,11 @@ class StagedTrainer:
         self.dyn = model.dynamics
         self.rng = np.random.default_rng(config.seed)
         torch.manual_seed(config.seed)
+        if not train.episodes or not val.episodes:
+            raise ValueError(
+                f"need training and validation episodes, got {len(train.episodes)} and "
+                f"{len(val.episodes)} (collect at least 3 episodes)"
+            )
         self.train_segments = train.segments(config.horizon)
         val_segments = val.segments(config.horizon)
         idx = np.random.default_rng(config.seed + 1).integers(
@@ -91,6 +96,7 @@ class StagedTrainer:
         )
         self.val_states, self.val_actions = val_segments.get(val_segments.starts[idx])
         self.updates = 0
+        self.best_val, self.best_state, self.since_best = float("inf"), None, 0
         self.history: list[dict[str, Any]] = []
 
     # --- plan ------------------------------------------------------------------------------------
@@ -118,6 +124,8 @@ class StagedTrainer:
             return {"updates": 0, "val_loss": self.validate(), "seconds": 0.0}
         plan = self.stage_plan()
         shares = self.stage_shares(len(plan))
+        # The bar every stage must beat: the model as given (a resumed model's full score).
+        self.best_val, self.best_state = self.validate(), copy.deepcopy(self.dyn.state_dict())
         t_start = time.perf_counter()
         writer = _Logger(self.out)
         bar = tqdm(
@@ -131,7 +139,7 @@ class StagedTrainer:
             for stage, share in zip(plan, shares, strict=True):
                 self._run_stage(stage, share, writer, bar, t_start)
         except KeyboardInterrupt:
-            print("interrupted: the best checkpoint so far is saved")
+            print("interrupted: keeping the best weights so far")
         finally:
             bar.close()
             writer.close()
@@ -163,83 +171,70 @@ class StagedTrainer:
         opt = torch.optim.Adam(params, lr=cfg.lr)
         seconds = cfg.minutes * 60 * share
         max_updates = None if cfg.max_updates is None else max(1, int(cfg.max_updates * share))
-        t0, n = time.perf_counter(), 0
-        best, best_state, since_best = self.validate(), copy.deepcopy(dyn.state_dict()), 0
-        while True:
-            frac = max(
-                (time.perf_counter() - t0) / seconds, n / max_updates if max_updates else 0.0
-            )
-            if frac >= 1 or since_best >= cfg.patience:
-                break
-            h = cfg.horizon_start + round(
-                (cfg.horizon - cfg.horizon_start) * min(1.0, frac / cfg.curriculum)
-            )
-            for g in opt.param_groups:
-                g["lr"] = cfg.lr * (
-                    cfg.min_lr_frac + (1 - cfg.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * frac))
+        t0, n, h, loss = time.perf_counter(), 0, cfg.horizon_start, torch.zeros(())
+        self.since_best = 0
+        try:
+            while True:
+                frac = max(
+                    (time.perf_counter() - t0) / seconds, n / max_updates if max_updates else 0.0
                 )
-            states, actions = self.train_segments.sample(cfg.batch_size, self.rng)
-            dyn.train()
-            loss = dyn.loss(
-                states[:, : h + 1],
-                actions[:, :h],
-                _step_weights(h, cfg.step_discount),
-                normalized=cfg.normalize_loss,
-            )
-            opt.zero_grad(set_to_none=True)
-            if not torch.isfinite(loss):
-                continue  # a diverging rollout: skip the batch rather than poison the weights
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-            opt.step()
-            n += 1
-            self.updates += 1
-            if n % cfg.eval_every == 0:
-                best, best_state, since_best = self._evaluate(
-                    stage,
-                    h,
-                    loss.item(),
-                    opt,
-                    best,
-                    best_state,
-                    since_best,
-                    frac,
-                    writer,
-                    bar,
-                    t_start,
+                if frac >= 1 or self.since_best >= cfg.patience:
+                    break
+                h = cfg.horizon_start + round(
+                    (cfg.horizon - cfg.horizon_start) * min(1.0, frac / cfg.curriculum)
                 )
-        if n and n % cfg.eval_every:  # the stage's last updates are judged too
-            best, best_state, _ = self._evaluate(
-                stage, h, loss.item(), opt, best, best_state, since_best, frac, writer, bar, t_start
-            )
-        dyn.load_state_dict(best_state)
-        dyn.eval()
+                cosine = 0.5 * (1 + math.cos(math.pi * frac))
+                for g in opt.param_groups:
+                    g["lr"] = cfg.lr * (cfg.min_lr_frac + (1 - cfg.min_lr_frac) * cosine)
+                states, actions = self.train_segments.sample(cfg.batch_size, self.rng)
+                dyn.train()
+                loss = dyn.loss(
+                    states[:, : h + 1],
+                    actions[:, :h],
+                    _step_weights(h, cfg.step_discount),
+                    normalized=cfg.normalize_loss,
+                )
+                opt.zero_grad(set_to_none=True)
+                if not torch.isfinite(loss):
+                    continue  # a diverging rollout: skip the batch rather than poison the weights
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+                opt.step()
+                n += 1
+                self.updates += 1
+                if n % cfg.eval_every == 0:
+                    self._evaluate(stage, h, loss.item(), opt, frac, writer, bar, t_start)
+            if n and n % cfg.eval_every:  # the stage's last updates are judged too
+                self._evaluate(stage, h, loss.item(), opt, frac, writer, bar, t_start)
+        finally:
+            # Also on Ctrl-C: the model leaves every stage with the best weights seen so far (which
+            # may be an earlier stage's, its later correctors then switched off).
+            dyn.load_state_dict(self.best_state)
+            dyn.eval()
 
-    def _evaluate(
-        self, stage, h, train_loss, opt, best, best_state, since_best, frac, writer, bar, t_start
-    ):
-        """Validate, keep and save the best weights, log a row; returns the new best bookkeeping."""
+    def _evaluate(self, stage, h, train_loss, opt, frac, writer, bar, t_start) -> None:
+        """Validate; keep and save the weights if they are the best of the whole run; log a row."""
         val = self.validate()
-        if val < best:
-            best, best_state, since_best = val, copy.deepcopy(self.dyn.state_dict()), 0
-            self.model.save(self.out / "model", val_loss=best, updates=self.updates)
+        if val < self.best_val:
+            self.best_val, self.best_state = val, copy.deepcopy(self.dyn.state_dict())
+            self.since_best = 0
+            self.model.save(self.out / "model", val_loss=val, updates=self.updates)
         elif frac > self.config.curriculum:
-            since_best += 1
+            self.since_best += 1
         row = {
             "update": self.updates,
             "stage": stage or 0,
             "horizon": h,
             "train_loss": train_loss,
             "val_loss": val,
-            "best_val_loss": best,
+            "best_val_loss": self.best_val,
             "lr": opt.param_groups[0]["lr"],
             "seconds": time.perf_counter() - t_start,
         }
         self.history.append(row)
         writer.log(row)
         bar.n = min(int(row["seconds"]), bar.total)
-        bar.set_postfix(stage=stage or "joint", h=h, val=f"{val:.2e}", best=f"{best:.2e}")
-        return best, best_state, since_best
+        bar.set_postfix(stage=stage or "joint", h=h, val=f"{val:.2e}", best=f"{self.best_val:.2e}")
 
     @torch.no_grad()
     def validate(self) -> float:

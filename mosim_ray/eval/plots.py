@@ -1,0 +1,42 @@
+"""Plots a person would rather look at than read (matplotlib, files only, no screen needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_training_curve(history: list[dict[str, Any]], path: str | Path, title: str = "") -> Path:
+    """Validation and training loss against updates, one colour band per stage."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if history:
+        upd = [r["update"] for r in history]
+        ax.semilogy(
+            upd, [r["train_loss"] for r in history], lw=0.8, alpha=0.6, label="train (batch)"
+        )
+        ax.semilogy(
+            upd, [r["val_loss"] for r in history], lw=1.5, label="validation (H=16 rollouts)"
+        )
+        stages = sorted({r["stage"] for r in history})
+        for s in stages[1:]:
+            first = next(r["update"] for r in history if r["stage"] == s)
+            ax.axvline(first, color="grey", ls="--", lw=0.8)
+            ax.text(first, ax.get_ylim()[1], f" stage {s}", va="top", fontsize=8)
+    ax.set_xlabel("updates")
+    ax.set_ylabel("normalized MSE")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
