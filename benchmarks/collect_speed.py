@@ -1,6 +1,6 @@
 """Real-environment collection throughput: one process vs 1 and 2 RolloutCollector actors.
 
-    python benchmarks/collect_speed.py [--tasks cheetah-run ...] [--episodes 16] [--steps 500]
+    python benchmarks/collect_speed.py [--tasks cheetah-run ...] [--episodes 40] [--steps 1000]
 
 For each task, in one run: raw dm_control ``env.step`` per second (uniform actions, no recording),
 the plain single-process ``EpisodeCollector`` writing the same shards, and ``collect_shards`` with 1
@@ -54,8 +54,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--tasks", nargs="+", default=task_names())
-    p.add_argument("--episodes", type=int, default=16)
-    p.add_argument("--steps", type=int, default=500)
+    p.add_argument("--episodes", type=int, default=40)
+    p.add_argument("--steps", type=int, default=1000)
     args = p.parse_args()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     rows = []
@@ -81,6 +81,18 @@ def main() -> None:
             "actors_2_first_shard_s": actors[2][1],
             "ratio_2_actors_to_plain": actors[2][0] / plain,
         }
+        # Throughput once the actors are up: when the first shard lands, every actor is about one
+        # shard in; the remaining steps over the remaining time.
+        first_steps = default_episodes_per_shard(args.episodes) * args.steps
+        total = args.episodes * args.steps
+        for n in (1, 2):
+            rate, first = actors[n]
+            row[f"actors_{n}_after_first_shard_steps_per_s"] = (total - first_steps) / (
+                total / rate - first
+            )
+        row["ratio_2_actors_after_first_shard_to_plain"] = (
+            row["actors_2_after_first_shard_steps_per_s"] / plain
+        )
         rows.append(row)
         print(
             f"{task:16s} raw {raw:8,.0f}/s  plain {plain:8,.0f}/s  1 actor {actors[1][0]:8,.0f}/s  "

@@ -25,7 +25,7 @@ from mosim_ray.model import SIZES, ModelConfig, WorldModel
 from mosim_ray.model.nets import count_parameters
 
 RESULTS = Path(__file__).parent / "results"
-METHODS = [("euler", 1), ("euler", 4), ("rk4", 1), ("rk4", 2), ("dopri5", 0)]
+METHODS = [("symplectic", 0), ("euler", 1), ("euler", 4), ("rk4", 1), ("rk4", 2), ("dopri5", 0)]
 
 
 def real_data(task: str, episodes: int = 4, steps: int = 300):
@@ -36,8 +36,8 @@ def real_data(task: str, episodes: int = 4, steps: int = 300):
     return s, a, s1
 
 
-def make(task, data, kind="mosim", method="rk4", substeps=1, base: WorldModel | None = None, **kw):
-    cfg = ModelConfig(task=task, kind=kind, method=method, substeps=max(substeps, 1), **kw)
+def make(task, data, kind="mosim", method="auto", substeps=0, base: WorldModel | None = None, **kw):
+    cfg = ModelConfig(task=task, kind=kind, method=method, substeps=substeps or None, **kw)
     wm = WorldModel.create(cfg)
     if base is not None:
         wm.dynamics.load_state_dict(base.dynamics.state_dict())

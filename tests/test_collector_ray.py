@@ -67,6 +67,14 @@ def test_bad_policy_fails_clearly_without_retries(ray_local, tmp_path):
         return np.full(6, np.nan)
 
     with pytest.raises(ValueError, match="non-finite action"):
-        collect_shards("cheetah-run", 2, 20, tmp_path, actors=1, process=ProcessConfig("policy"),
-                       policy=nan_policy, progress=False)
+        collect_shards(
+            "cheetah-run",
+            2,
+            20,
+            tmp_path,
+            actors=1,
+            process=ProcessConfig("policy"),
+            policy=nan_policy,
+            progress=False,
+        )
     assert not list(tmp_path.glob("shard-*.parquet"))

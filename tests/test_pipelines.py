@@ -59,9 +59,25 @@ def test_train_then_evaluate(tmp_path):
     data = tmp_path / "data"
     EpisodeCollector("reacher-easy", 120).write_shard(data / shard_name(0), list(range(10)), seed=0)
     out = tmp_path / "run"
-    args = ["--task", "reacher-easy", "--data", str(data), "--out", str(out), "--minutes", "1",
-            "--max-updates", "30", "--horizon", "8", "--batch-size", "32", "--no-progress",
-            "--threads", "1"]
+    args = [
+        "--task",
+        "reacher-easy",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--minutes",
+        "1",
+        "--max-updates",
+        "30",
+        "--horizon",
+        "8",
+        "--batch-size",
+        "32",
+        "--no-progress",
+        "--threads",
+        "1",
+    ]
     r = run("pipelines/train.py", *args)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "| 100 |" in r.stdout and "raw MSE" in r.stdout
@@ -79,10 +95,23 @@ def test_train_then_evaluate(tmp_path):
     r = run("pipelines/train.py", *args, "--resume")  # continues from the saved weights
     assert r.returncode == 0, r.stderr[-3000:]
 
-    r = run("pipelines/evaluate.py", "--checkpoint", str(out / "model"), "--data", str(data),
-            "--horizons", "3", "16", "--json", str(tmp_path / "e.json"))
+    r = run(
+        "pipelines/evaluate.py",
+        "--checkpoint",
+        str(out / "model"),
+        "--data",
+        str(data),
+        "--horizons",
+        "3",
+        "16",
+        "--json",
+        str(tmp_path / "e.json"),
+    )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert [e["horizon"] for e in json.loads((tmp_path / "e.json").read_text())["errors"]] == [3, 16]
+    assert [e["horizon"] for e in json.loads((tmp_path / "e.json").read_text())["errors"]] == [
+        3,
+        16,
+    ]
 
     r = run("pipelines/train.py", "--task", "cheetah-run", "--data", str(data), "--out", str(out))
     assert r.returncode == 2 and "holds 'reacher-easy' data" in r.stderr
