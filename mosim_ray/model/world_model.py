@@ -81,15 +81,14 @@ class WorldModel:
         if a.ndim != action_ndim or a.shape[0] != s.shape[0] or a.shape[-1] != u:
             want = f"[{s.shape[0]}, H, {u}]" if action_ndim == 3 else f"[{s.shape[0]}, {u}]"
             raise ValueError(f"{self.task}: actions must be {want}, got {tuple(a.shape)}")
-        dtype, device = s.dtype, s.device
+        # outputs come back in the caller's float type (integers in, float32 out)
+        dtype = s.dtype if s.dtype.is_floating_point else torch.float32
+        device = s.device
         s, a = s.to(torch.float32), a.to(torch.float32)
 
         def back(out: torch.Tensor):
-            if is_numpy:
-                return out.numpy().astype(
-                    np.asarray(state).dtype if np.asarray(state).dtype.kind == "f" else np.float32
-                )
-            return out.to(dtype=dtype if dtype.is_floating_point else torch.float32, device=device)
+            out = out.to(dtype=dtype)
+            return out.numpy() if is_numpy else out.to(device=device)
 
         return s, a, back
 
