@@ -54,7 +54,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    p.add_argument("--resume", action="store_true", help="continue from the weights in <out>/model")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run from <out>/trainer_state.pt (weights, optimizer, stage, "
+        "updates); without one, continue from the weights in <out>/model",
+    )
     p.add_argument("--skip-bad-shards", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
@@ -98,7 +103,9 @@ def main(argv=None) -> int:
         f"{args.task}: {model.config.kind} ({args.size}), {count_parameters(model.dynamics):,} parameters, "
         f"{len(train.episodes)}/{len(val.episodes)} train/val episodes, {train.num_steps:,} train steps"
     )
-    summary = StagedTrainer(model, train, val, config, out).run(progress=not args.no_progress)
+    summary = StagedTrainer(model, train, val, config, out).run(
+        progress=not args.no_progress, resume=args.resume
+    )
     plot_training_curve(
         summary.pop("history", []), out / "train_curve.png", f"{args.task} ({model.config.kind})"
     )

@@ -115,3 +115,64 @@ def test_train_then_evaluate(tmp_path):
 
     r = run("pipelines/train.py", "--task", "cheetah-run", "--data", str(data), "--out", str(out))
     assert r.returncode == 2 and "holds 'reacher-easy' data" in r.stderr
+
+
+def test_killed_training_resumes_where_it_stopped(tmp_path):
+    import json
+    import signal
+    import time
+
+    import torch
+
+    from mosim_ray.data import EpisodeCollector
+    from mosim_ray.data.shards import shard_name
+
+    data = tmp_path / "data"
+    EpisodeCollector("reacher-easy", 120).write_shard(data / shard_name(0), list(range(10)), seed=0)
+    out = tmp_path / "run"
+    args = [
+        "pipelines/train.py",
+        "--task",
+        "reacher-easy",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--minutes",
+        "5",
+        "--max-updates",
+        "600",
+        "--horizon",
+        "8",
+        "--batch-size",
+        "32",
+        "--no-progress",
+        "--threads",
+        "1",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    state_file = out / "trainer_state.pt"
+    deadline = time.time() + 120
+    updates_at_kill = 0
+    while time.time() < deadline and proc.poll() is None:
+        if state_file.exists():
+            updates_at_kill = torch.load(state_file, weights_only=False)["updates"]
+            if updates_at_kill >= 100:
+                break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)  # no clean-up: as a crash or a lost node
+    proc.wait()
+    assert 100 <= updates_at_kill < 600 and not (out / "summary.json").exists()
+
+    r = run(*args, "--resume")
+    assert r.returncode == 0, r.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["updates"] == 600  # the budget counts the updates before the crash
+    state = torch.load(state_file, weights_only=False)
+    assert state["stage_index"] == state["plan_length"]  # the plan ran to its end
+    import csv
+
+    logged = [int(row["update"]) for row in csv.DictReader((out / "train_log.csv").open())]
+    assert logged == sorted(logged) and logged[-1] == 600  # went on from the crash, no restart

@@ -69,6 +69,9 @@ class TrainConfig:
             raise ValueError("batch_size and lr must be positive")
 
 
+STATE_FILE = "trainer_state.pt"
+
+
 class StagedTrainer:
     """Trains ``model`` on ``train``, validates on ``val``, writes checkpoints and logs to ``out``."""
 
@@ -97,6 +100,7 @@ class StagedTrainer:
         self.val_states, self.val_actions = val_segments.get(val_segments.starts[idx])
         self.updates = 0
         self.best_val, self.best_state, self.since_best = float("inf"), None, 0
+        self._n, self._stage = 0, None
         self.history: list[dict[str, Any]] = []
 
     # --- plan ------------------------------------------------------------------------------------
@@ -116,7 +120,9 @@ class StagedTrainer:
         return [first] + [(1 - first) / (n - 1)] * (n - 1)
 
     # --- run -------------------------------------------------------------------------------------
-    def run(self, progress: bool = True) -> dict[str, Any]:
+    def run(self, progress: bool = True, resume: bool = False) -> dict[str, Any]:
+        """Train through the stage plan. ``resume``: continue from ``<out>/trainer_state.pt`` (the
+        state at the last evaluation: weights, optimizer, stage, update count, sampler RNG)."""
         cfg = self.config
         self.out.mkdir(parents=True, exist_ok=True)
         if not any(True for _ in self.dyn.parameters()):  # the constant baseline: nothing to learn
@@ -126,7 +132,8 @@ class StagedTrainer:
         shares = self.stage_shares(len(plan))
         # The bar every stage must beat: the model as given (a resumed model's full score).
         self.best_val, self.best_state = self.validate(), copy.deepcopy(self.dyn.state_dict())
-        t_start = time.perf_counter()
+        start = self._load_state(len(plan)) if resume else None
+        t_start = time.perf_counter() - (start["seconds"] if start else 0.0)
         writer = _Logger(self.out)
         bar = tqdm(
             total=int(cfg.minutes * 60),
@@ -136,8 +143,12 @@ class StagedTrainer:
             bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} s {postfix}",
         )
         try:
-            for stage, share in zip(plan, shares, strict=True):
-                self._run_stage(stage, share, writer, bar, t_start)
+            for index, (stage, share) in enumerate(zip(plan, shares, strict=True)):
+                if start and index < start["stage_index"]:
+                    continue  # finished before the interruption
+                resumed = start if start and index == start["stage_index"] else None
+                self._run_stage(index, stage, share, writer, bar, t_start, resumed)
+            self._save_state(len(plan), 0, 0.0, None, t_start)  # complete
         except KeyboardInterrupt:
             print("interrupted: keeping the best weights so far")
         finally:
@@ -159,7 +170,7 @@ class StagedTrainer:
             "history": self.history,
         }
 
-    def _run_stage(self, stage, share, writer, bar, t_start):
+    def _run_stage(self, index, stage, share, writer, bar, t_start, resumed=None):
         cfg, dyn = self.config, self.dyn
         if isinstance(dyn, MoSimDynamics):
             dyn.set_stage(stage)
@@ -169,9 +180,14 @@ class StagedTrainer:
         for p in params:
             p.requires_grad_(True)
         opt = torch.optim.Adam(params, lr=cfg.lr)
+        if resumed:
+            opt.load_state_dict(resumed["opt"])
         seconds = cfg.minutes * 60 * share
         max_updates = None if cfg.max_updates is None else max(1, int(cfg.max_updates * share))
         t0, n, h, loss = time.perf_counter(), 0, cfg.horizon_start, torch.zeros(())
+        if resumed:
+            t0, n = t0 - resumed["stage_seconds"], resumed["n"]
+        self._stage = (index, t0, opt)
         self.since_best = 0
         try:
             while True:
@@ -202,6 +218,7 @@ class StagedTrainer:
                 opt.step()
                 n += 1
                 self.updates += 1
+                self._n = n
                 if n % cfg.eval_every == 0:
                     self._evaluate(stage, h, loss.item(), opt, frac, writer, bar, t_start)
             if n and n % cfg.eval_every:  # the stage's last updates are judged too
@@ -233,8 +250,49 @@ class StagedTrainer:
         }
         self.history.append(row)
         writer.log(row)
+        index, t0, opt = self._stage
+        self._save_state(index, self._n, time.perf_counter() - t0, opt, t_start)
         bar.n = min(int(row["seconds"]), bar.total)
         bar.set_postfix(stage=stage or "joint", h=h, val=f"{val:.2e}", best=f"{self.best_val:.2e}")
+
+    # --- resumable state -------------------------------------------------------------------------
+    def _save_state(self, stage_index, n, stage_seconds, opt, t_start) -> None:
+        state = {
+            "plan_length": len(self.stage_plan()),
+            "stage_index": stage_index,
+            "n": n,
+            "stage_seconds": stage_seconds,
+            "seconds": time.perf_counter() - t_start,
+            "opt": opt.state_dict() if opt is not None else None,
+            "model": self.dyn.state_dict(),
+            "best_val": self.best_val,
+            "best_state": self.best_state,
+            "updates": self.updates,
+            "rng": self.rng.bit_generator.state,
+            "history": self.history,
+        }
+        tmp = self.out / f".{STATE_FILE}.tmp"
+        torch.save(state, tmp)
+        tmp.replace(self.out / STATE_FILE)
+
+    def _load_state(self, plan_length: int) -> dict[str, Any] | None:
+        path = self.out / STATE_FILE
+        if not path.exists():
+            return None
+        # our own file, holding optimizer and RNG state (not only tensors)
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        if state["stage_index"] >= state["plan_length"]:
+            return None  # that run finished: train on from the saved weights as a new run
+        if state["plan_length"] != plan_length:
+            raise ValueError(
+                f"{path}: saved run has {state['plan_length']} stages, this one {plan_length}"
+            )
+        self.dyn.load_state_dict(state["model"])
+        self.best_val, self.best_state = state["best_val"], state["best_state"]
+        self.updates, self.history = state["updates"], state["history"]
+        self.rng.bit_generator.state = state["rng"]
+        self._n = state["n"]
+        return state
 
     @torch.no_grad()
     def validate(self) -> float:
