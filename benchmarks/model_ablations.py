@@ -7,7 +7,8 @@ then judged on held-out real episodes (H = 16 and 100) and timed.
 
 Variants: symplectic / euler / rk4 / dopri5 (integration, no corrector); single_step (horizon 1,
 raw-state loss: the authors' recipe, with our integrator); mosim_corrector (one corrector, trained
-jointly); structure_free; ensemble. A run adds its variants to an existing result file of the same
+jointly); structure_free (sized like MoSim without corrector); structure_free_matched (sized like
+MoSim with one); ensemble. A run adds its variants to an existing result file of the same
 budget.
 Writes benchmarks/results/model_ablations_<task>.json.
 """
@@ -42,6 +43,8 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     ),
     "mosim_corrector": ({"correctors": 1}, {"joint": True}),
     "structure_free": ({"kind": "structure_free"}, {}),
+    # sized like MoSim with one corrector (the structure-free net counts MoSim's parameters)
+    "structure_free_matched": ({"kind": "structure_free", "correctors": 1}, {}),
     "ensemble": ({"kind": "ensemble"}, {}),
 }
 
