@@ -15,7 +15,8 @@ import sys
 import torch
 
 from mosim_ray.data import RolloutDataset
-from mosim_ray.eval.metrics import format_errors, prediction_errors
+from mosim_ray.eval.metrics import error_by_step, format_errors, prediction_errors
+from mosim_ray.eval.plots import plot_error_by_step
 from mosim_ray.model import WorldModel
 
 
@@ -31,6 +32,7 @@ def main(argv=None) -> int:
     p.add_argument("--segments", type=int, default=256)
     p.add_argument("--json", default=None, help="also write the errors to this file")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--plot", default=None, help="write error-against-step plot (PNG) here")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = WorldModel.load(args.checkpoint)
@@ -44,6 +46,14 @@ def main(argv=None) -> int:
     print(
         f"{model.task} ({model.config.kind}, {len(data.episodes)} episodes)\n{format_errors(errors)}"
     )
+    if args.plot:
+        curves = error_by_step(model, data, max(args.horizons), args.segments)
+        plot_error_by_step(
+            {model.config.kind: curves["model"], "constant": curves["constant"]},
+            args.plot,
+            f"{model.task}: open-loop error on real rollouts",
+        )
+        print(f"plot: {args.plot}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(

@@ -106,8 +106,11 @@ def test_train_then_evaluate(tmp_path):
         "16",
         "--json",
         str(tmp_path / "e.json"),
+        "--plot",
+        str(tmp_path / "e.png"),
     )
     assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / "e.png").stat().st_size > 1000
     assert [e["horizon"] for e in json.loads((tmp_path / "e.json").read_text())["errors"]] == [
         3,
         16,

@@ -83,6 +83,22 @@ def prediction_errors(
     return out
 
 
+@torch.no_grad()
+def error_by_step(
+    model: WorldModel, data: RolloutDataset, horizon: int = 100, segments: int = 256, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Raw-state MSE at each step k = 1..horizon of open-loop rollouts: {"model": [H],
+    "constant": [H]} (finite rollouts only for the model)."""
+    states, actions = sample_segments(data, horizon, segments, seed)
+    pred = torch.as_tensor(model.rollout(states[:, 0], actions))
+    truth = states[:, 1:]
+    finite = torch.isfinite(pred).flatten(1).all(1)
+    return {
+        "model": ((pred[finite] - truth[finite]) ** 2).mean(dim=(0, 2)).numpy(),
+        "constant": ((truth - states[:, :1]) ** 2).mean(dim=(0, 2)).numpy(),
+    }
+
+
 def format_errors(errors: list[HorizonError]) -> str:
     lines = [
         "| H | segments | raw MSE | normalized MSE | constant-state MSE | finite |",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 def _pyplot():
     import matplotlib
@@ -35,6 +37,23 @@ def plot_training_curve(history: list[dict[str, Any]], path: str | Path, title: 
     ax.set_xlabel("updates")
     ax.set_ylabel("normalized MSE")
     ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_error_by_step(curves: dict[str, np.ndarray], path: str | Path, title: str = "") -> Path:
+    """Raw-state MSE against prediction step (log scale), one line per model."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, err in curves.items():
+        ax.semilogy(range(1, len(err) + 1), err, label=name, ls="--" if name == "constant" else "-")
+    ax.set_xlabel("prediction step (control steps)")
+    ax.set_ylabel("raw-state MSE at that step")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
