@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -105,7 +106,7 @@ def main() -> None:
     meta = {
         "episodes": args.episodes,
         "steps": args.steps,
-        "machine": f"{platform.machine()}, {__import__('os').cpu_count()} CPUs",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "command": "python benchmarks/collect_speed.py",
     }
     (RESULTS / "collect_speed.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))

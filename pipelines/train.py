@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     if data.task != args.task:
         print(f"error: {args.data} holds {data.task!r} data, not {args.task!r}", file=sys.stderr)
         return 2
-    train, val, _test = data.split((0.8, 0.1, 0.1), seed=args.seed)
+    train, val, test = data.split((0.8, 0.1, 0.1), seed=args.seed)
     out = Path(args.out)
     if args.resume:
         model = WorldModel.load(out / "model", task=args.task)
@@ -109,9 +109,9 @@ def main(argv=None) -> int:
     plot_training_curve(
         summary.pop("history", []), out / "train_curve.png", f"{args.task} ({model.config.kind})"
     )
-    errors = prediction_errors(model, _test, horizons=(3, 16, 100))
+    errors = prediction_errors(model, test, horizons=(3, 16, 100))
     print(
-        f"test episodes ({len(_test.episodes)}), open-loop prediction error:\n{format_errors(errors)}"
+        f"test episodes ({len(test.episodes)}), open-loop prediction error:\n{format_errors(errors)}"
     )
     summary["test_errors"] = [e.as_dict() for e in errors]
     summary.update(

@@ -49,35 +49,25 @@ def test_collect_end_to_end(tmp_path):
     assert len(list(out.glob("shard-*.parquet"))) == 4
 
 
+def _tiny_reacher_run(tmp_path, minutes: str, max_updates: str):
+    """10 short reacher episodes on disk and the train.py arguments of a tiny run on them."""
+    from mosim_ray.data import EpisodeCollector
+    from mosim_ray.data.shards import shard_name
+
+    data, out = tmp_path / "data", tmp_path / "run"
+    EpisodeCollector("reacher-easy", 120).write_shard(data / shard_name(0), list(range(10)), seed=0)
+    args = ["--task", "reacher-easy", "--data", str(data), "--out", str(out), "--minutes", minutes,
+            "--max-updates", max_updates, "--horizon", "8", "--batch-size", "32", "--no-progress",
+            "--threads", "1"]  # fmt: skip
+    return data, out, args
+
+
 def test_train_then_evaluate(tmp_path):
     import json
 
     from mosim_ray import WorldModel
-    from mosim_ray.data import EpisodeCollector
-    from mosim_ray.data.shards import shard_name
 
-    data = tmp_path / "data"
-    EpisodeCollector("reacher-easy", 120).write_shard(data / shard_name(0), list(range(10)), seed=0)
-    out = tmp_path / "run"
-    args = [
-        "--task",
-        "reacher-easy",
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--minutes",
-        "1",
-        "--max-updates",
-        "30",
-        "--horizon",
-        "8",
-        "--batch-size",
-        "32",
-        "--no-progress",
-        "--threads",
-        "1",
-    ]
+    data, out, args = _tiny_reacher_run(tmp_path, minutes="1", max_updates="30")
     r = run("pipelines/train.py", *args)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "| 100 |" in r.stdout and "raw MSE" in r.stdout
@@ -127,32 +117,8 @@ def test_killed_training_resumes_where_it_stopped(tmp_path):
 
     import torch
 
-    from mosim_ray.data import EpisodeCollector
-    from mosim_ray.data.shards import shard_name
-
-    data = tmp_path / "data"
-    EpisodeCollector("reacher-easy", 120).write_shard(data / shard_name(0), list(range(10)), seed=0)
-    out = tmp_path / "run"
-    args = [
-        "pipelines/train.py",
-        "--task",
-        "reacher-easy",
-        "--data",
-        str(data),
-        "--out",
-        str(out),
-        "--minutes",
-        "5",
-        "--max-updates",
-        "600",
-        "--horizon",
-        "8",
-        "--batch-size",
-        "32",
-        "--no-progress",
-        "--threads",
-        "1",
-    ]
+    _, out, train_args = _tiny_reacher_run(tmp_path, minutes="5", max_updates="600")
+    args = ["pipelines/train.py", *train_args]
     proc = subprocess.Popen(
         [sys.executable, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -126,8 +126,9 @@ class StagedTrainer:
         cfg = self.config
         self.out.mkdir(parents=True, exist_ok=True)
         if not any(True for _ in self.dyn.parameters()):  # the constant baseline: nothing to learn
-            self.model.save(self.out / "model", val_loss=self.validate())
-            return {"updates": 0, "val_loss": self.validate(), "seconds": 0.0}
+            val = self.validate()
+            self.model.save(self.out / "model", val_loss=val)
+            return {"updates": 0, "val_loss": val, "seconds": 0.0}
         plan = self.stage_plan()
         shares = self.stage_shares(len(plan))
         # The bar every stage must beat: the model as given (a resumed model's full score).
