@@ -1,0 +1,94 @@
+"""``ModelStore``: a named actor holding the newest world-model weights under a growing version.
+
+Env runners pull from it (``StorePuller``) only when the version they hold is older, so a model
+update costs one transfer per runner, and a version never goes backwards anywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import ray
+import torch
+
+from mosim_ray.model import ModelConfig, WorldModel
+
+
+class WeightsStore:
+    """Plain store: (version, model config, weights as numpy arrays)."""
+
+    def __init__(self):
+        self.version = 0
+        self.config: dict[str, Any] | None = None
+        self.weights: dict[str, np.ndarray] | None = None
+
+    def publish(self, config: dict[str, Any], weights: dict[str, np.ndarray], version: int) -> int:
+        """Store weights under ``version``, which must be newer than the stored one."""
+        if version <= self.version:
+            raise ValueError(f"version must grow: got {version}, store holds {self.version}")
+        if self.config is not None and config != self.config:
+            raise ValueError("a model store holds one model architecture; got a different config")
+        self.config, self.weights, self.version = config, weights, int(version)
+        return self.version
+
+    def get_version(self) -> int:
+        return self.version
+
+    def get_if_newer(
+        self, version: int
+    ) -> tuple[int, dict[str, Any], dict[str, np.ndarray]] | None:
+        """(version, config, weights) when the store holds something newer than ``version``."""
+        if self.weights is None or self.version <= version:
+            return None
+        return self.version, self.config, self.weights
+
+
+ModelStore = ray.remote(num_cpus=0, max_restarts=-1)(WeightsStore)
+
+
+def model_store(name: str, namespace: str | None = None):
+    """The named ``ModelStore`` actor, created if it does not exist yet."""
+    return ModelStore.options(name=name, namespace=namespace, get_if_exists=True).remote()
+
+
+def to_numpy_weights(model: WorldModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """(JSON-able model config, numpy state dict) of a world model, ready to publish."""
+    state = {k: v.detach().cpu().numpy() for k, v in model.dynamics.state_dict().items()}
+    return dataclasses.asdict(model.config), state
+
+
+def publish(store, model: WorldModel, version: int) -> int:
+    config, weights = to_numpy_weights(model)
+    return ray.get(store.publish.remote(config, weights, version))
+
+
+def model_from_store(config: dict[str, Any], weights: dict[str, np.ndarray]) -> WorldModel:
+    model = WorldModel.create(ModelConfig(**config))
+    model.dynamics.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
+    return model
+
+
+class StorePuller:
+    """Weights source for ``ImaginedVecEnv``: one small remote call, a transfer only when newer."""
+
+    def __init__(self, name: str, namespace: str | None = None):
+        self.name, self.namespace = name, namespace
+        self._store = None
+
+    @property
+    def store(self):
+        if self._store is None:
+            self._store = ray.get_actor(self.name, namespace=self.namespace)
+        return self._store
+
+    def fetch(self, version: int):
+        return ray.get(self.store.get_if_newer.remote(version))
+
+    def __call__(self, version: int):
+        got = self.fetch(version)
+        if got is None:
+            return None
+        new_version, _, weights = got
+        return new_version, {k: torch.tensor(v) for k, v in weights.items()}

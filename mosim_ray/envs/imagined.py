@@ -1,0 +1,210 @@
+"""N imagined robots stepped by one batched world-model call, as a gymnasium ``VectorEnv``.
+
+Observation and reward are the real task's functions of the predicted state (``task_functions``),
+so any model-free learner sees the task it would see in MuJoCo. Autoreset is NEXT_STEP (the step
+after a sub-episode ends returns its reset observation, reward 0), as RLlib's env runner expects.
+
+Nothing non-finite leaves this env: a prediction that is non-finite, or whose velocity exceeds
+``max_abs_velocity``, ends that sub-episode (truncated, ``info["diverged"]``) with the last good
+observation, and is counted in ``counters``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from mosim_ray.data.reader import RolloutDataset
+from mosim_ray.envs.real import check_time_limit, task_spaces
+from mosim_ray.envs.task_functions import TaskFunctions, task_functions
+from mosim_ray.model.world_model import WorldModel
+
+Penalty = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""(states [N, D], actions [N, U]) -> reward term [N] added to the task reward."""
+
+WeightsSource = Callable[[int], "tuple[int, dict[str, torch.Tensor]] | None"]
+"""Called with the env's current model version; returns (newer version, state dict) or None."""
+
+
+@dataclass
+class ResetPool:
+    """Real states to start imagined episodes from: states [M, D], contexts [M, C]."""
+
+    states: np.ndarray
+    contexts: np.ndarray
+
+    def __post_init__(self):
+        if len(self.states) == 0 or len(self.states) != len(self.contexts):
+            raise ValueError(
+                f"reset pool needs as many contexts as states, at least one: "
+                f"{len(self.states)} states, {len(self.contexts)} contexts"
+            )
+
+    @classmethod
+    def from_dataset(cls, data: RolloutDataset) -> ResetPool:
+        """Every state of every episode (with its episode's context)."""
+        states = np.concatenate([ep.states for ep in data.episodes]).astype(np.float64)
+        ctx = np.concatenate([ep.contexts for ep in data.episodes]).astype(np.float64)
+        return cls(states, ctx)
+
+
+class ImaginedVecEnv(gym.vector.VectorEnv):
+    """``num_envs`` imagined robots of ``model.task``; episodes last ``time_limit`` steps.
+
+    Resets come from the task's own initial distribution (a real dm_control reset per
+    sub-episode) or, with ``reset_pool``, from real states drawn uniformly from it.
+    """
+
+    metadata = {"autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        model: WorldModel,
+        num_envs: int = 64,
+        time_limit: int = 100,
+        reset_pool: ResetPool | None = None,
+        max_abs_velocity: float = 1e3,
+        penalty: Penalty | None = None,
+        weights_source: WeightsSource | None = None,
+        sync_every: int = 100,
+        exact_rewards: bool = False,
+        functions: TaskFunctions | None = None,
+    ):
+        if (
+            isinstance(num_envs, bool)
+            or not isinstance(num_envs, (int, np.integer))
+            or num_envs < 1
+        ):
+            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+        if not max_abs_velocity > 0:
+            raise ValueError(f"max_abs_velocity must be > 0, got {max_abs_velocity}")
+        self.model = model
+        self.spec_ = model.spec
+        if not self.spec_.has_reward:
+            raise ValueError(f"{model.task}: has no reward; imagined RL needs a suite task")
+        self.num_envs = int(num_envs)
+        self.time_limit = check_time_limit(time_limit)
+        self.fns = functions or task_functions(model.task, exact=exact_rewards)
+        self.single_observation_space, self.single_action_space = task_spaces(self.spec_)
+        self.observation_space = gym.vector.utils.batch_space(
+            self.single_observation_space, self.num_envs
+        )
+        self.action_space = gym.vector.utils.batch_space(self.single_action_space, self.num_envs)
+        self.max_abs_velocity = float(max_abs_velocity)
+        self.penalty = penalty
+        self.weights_source = weights_source
+        self.sync_every = int(sync_every)
+        self.reset_pool = reset_pool
+        self.model_version = 0
+        self.counters = {"imagined_steps": 0, "episodes": 0, "diverged": 0, "weight_pulls": 0}
+        n, d, c = self.num_envs, self.spec_.state_dim, self.spec_.context_dim
+        self._states = np.zeros((n, d))
+        self._contexts = np.zeros((n, c))
+        self._obs = np.zeros((n, self.spec_.obs_dim), np.float32)
+        self._t = np.zeros(n, np.int64)
+        self._needs_reset = np.zeros(n, bool)
+        self._rng = np.random.default_rng()
+        self._calls = 0
+        self._low, self._high = (x.astype(np.float32) for x in self.spec_.action_bounds)
+
+    # --- model weights ---------------------------------------------------------------------------
+    def set_weights(self, state_dict: dict[str, torch.Tensor], version: int) -> None:
+        """Load new model weights; a version older than the current one is refused."""
+        if version < self.model_version:
+            raise ValueError(f"model version went backwards: {version} < {self.model_version}")
+        self.model.dynamics.load_state_dict(state_dict)
+        self.model_version = int(version)
+
+    def _maybe_pull(self) -> None:
+        if self.weights_source is None or self._calls % self.sync_every:
+            return
+        newer = self.weights_source(self.model_version)
+        if newer is not None:
+            self.set_weights(newer[1], newer[0])
+            self.counters["weight_pulls"] += 1
+
+    def set_reset_pool(self, pool: ResetPool | None) -> None:
+        """Start later episodes from these real states (None: the task's own resets)."""
+        self.reset_pool = pool
+
+    # --- gymnasium API ---------------------------------------------------------------------------
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        if seed is not None:
+            self._rng = np.random.default_rng(seed if isinstance(seed, int) else list(seed))
+        self._calls = 0
+        self._maybe_pull()
+        everyone = np.ones(self.num_envs, bool)
+        self._reset_rows(everyone)
+        return self._obs.copy(), {}
+
+    def step(self, actions):
+        actions = np.asarray(actions, dtype=np.float32).reshape(self.num_envs, self.spec_.nu)
+        if not np.isfinite(actions).all():
+            raise ValueError("ImaginedVecEnv: non-finite action from the policy")
+        actions = actions.clip(self._low, self._high)
+        self._calls += 1
+        self._maybe_pull()
+        resetting = self._needs_reset.copy()
+        with torch.inference_mode():
+            nxt = (
+                self.model.dynamics.step(
+                    torch.as_tensor(self._states, dtype=torch.float32), torch.from_numpy(actions)
+                )
+                .numpy()
+                .astype(np.float64)
+            )
+        qvel = nxt[:, self.spec_.nq :]
+        ok = np.isfinite(nxt).all(axis=1) & (np.abs(qvel) <= self.max_abs_velocity).all(axis=1)
+        # rows that diverged keep their last good state, so the task functions never see junk
+        nxt[~ok] = self._states[~ok]
+        obs, reward = self.fns(nxt, actions, self._contexts)
+        if self.penalty is not None:
+            reward = reward + self.penalty(nxt, actions)
+        bad_out = ~(np.isfinite(obs).all(axis=1) & np.isfinite(reward))
+        ok &= ~bad_out
+        obs[bad_out] = self._obs[bad_out]
+        reward = np.where(ok, reward, 0.0)
+        diverged = ~ok & ~resetting
+        self._t += 1
+        truncated = (self._t >= self.time_limit) | diverged
+        terminated = np.zeros(self.num_envs, bool)
+        self._states, self._obs = nxt, obs
+        stepped = ~resetting
+        self.counters["imagined_steps"] += int(stepped.sum())
+        self.counters["diverged"] += int(diverged.sum())
+        self.counters["episodes"] += int((truncated & stepped).sum())
+        if resetting.any():
+            self._reset_rows(resetting)
+            reward[resetting] = 0.0
+            truncated[resetting] = False
+        self._needs_reset = truncated & stepped
+        info: dict[str, Any] = {}
+        if diverged.any():
+            info = {"diverged": diverged, "_diverged": diverged}
+        return self._obs.copy(), reward.astype(np.float32), terminated, truncated, info
+
+    # --- resets ----------------------------------------------------------------------------------
+    def _reset_rows(self, rows: np.ndarray) -> None:
+        idx = np.flatnonzero(rows)
+        if self.reset_pool is not None:
+            pick = self._rng.integers(len(self.reset_pool.states), size=len(idx))
+            self._states[idx] = self.reset_pool.states[pick]
+            self._contexts[idx] = self.reset_pool.contexts[pick]
+        else:
+            sim = self.fns.sim
+            for i in idx:
+                sim.reset(int(self._rng.integers(2**31 - 1)))
+                self._states[i], self._contexts[i] = sim.state(), sim.context()
+        zero = np.zeros((len(idx), self.spec_.nu))
+        obs, _ = self.fns(self._states[idx], zero, self._contexts[idx])
+        self._obs[idx] = obs
+        self._t[idx] = 0
+        self._needs_reset[idx] = False
+
+    def close_extras(self, **kwargs: Any) -> None:
+        pass
