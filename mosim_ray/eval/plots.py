@@ -59,3 +59,33 @@ def plot_error_by_step(curves: dict[str, np.ndarray], path: str | Path, title: s
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def plot_rl_curves(
+    curves: dict[str, list[dict[str, Any]]], path: str | Path, title: str = ""
+) -> Path:
+    """Real-env evaluation return (mean ± std band) against env steps, one line per run; the
+    training-env return (e.g. imagined) dashed in the same colour where it differs."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for i, (label, curve) in enumerate(curves.items()):
+        if not curve:
+            continue
+        colour = f"C{i}"
+        x = np.array([p["env_steps"] for p in curve])
+        mean = np.array([p["real_return_mean"] for p in curve])
+        std = np.array([p["real_return_std"] for p in curve])
+        ax.plot(x, mean, "o-", color=colour, ms=3, label=f"{label}: real-env return")
+        ax.fill_between(x, mean - std, mean + std, color=colour, alpha=0.15)
+        train = np.array([p["train_return_mean"] for p in curve], dtype=float)
+        if "imagined" in label and np.isfinite(train).any():
+            ax.plot(x, train, "--", color=colour, lw=1, label=f"{label}: imagined return")
+    ax.set_xlabel("env steps (imagined for imagined runs, real for real runs)")
+    ax.set_ylabel("episode return")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

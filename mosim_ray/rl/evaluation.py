@@ -60,7 +60,7 @@ class RealEvaluator:
         )
         config.debugging(seed=seed)
         self.episodes = episodes
-        self.runner = SingleAgentEnvRunner(config=config)
+        self.runner = SingleAgentEnvRunner(config=config, worker_index=0)
 
     def __call__(self, algo) -> EvalResult:
         """Evaluate the current policy of an RLlib ``Algorithm``."""

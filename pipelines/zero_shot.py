@@ -1,0 +1,191 @@
+"""Zero-shot MoSim RL: a policy learns only inside the world model, then acts in real MuJoCo.
+
+    python pipelines/zero_shot.py --task reacher-easy                 # shipped model, minutes
+    python pipelines/zero_shot.py --task reacher-easy --collect-episodes 200 --train-minutes 10
+
+Steps: (1) a world model: the given --checkpoint, the shipped one for the task, or one trained
+here on random real data collected by Ray actors; (2) RLlib SAC (or --algo ppo) in N imagined
+robots per env runner (``mosim-imagined``); (3) real-env evaluation of the policy every
+--eval-every imagined steps and at the end. Real steps used: only the model's random data.
+
+Writes to --out: result.json, curve.csv, curve.png, the RLlib checkpoint of the policy (policy/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import ray
+
+from mosim_ray.eval.plots import plot_rl_curves
+from mosim_ray.model import WorldModel
+from mosim_ray.rl.algorithms import algorithm_config
+from mosim_ray.rl.envs import IMAGINED, register_envs
+from mosim_ray.rl.evaluation import RealEvaluator
+from mosim_ray.rl.loop import parse_overrides, train_with_evaluation, write_curve
+from mosim_ray.tasks import check_task_name
+
+HERE = Path(__file__).resolve().parent
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--task", default="reacher-easy")
+    p.add_argument("--checkpoint", default=None, help="world model (default: pretrained/<task>)")
+    p.add_argument(
+        "--collect-episodes",
+        type=int,
+        default=0,
+        help="train a fresh model on this many random real episodes instead",
+    )
+    p.add_argument("--collect-steps", type=int, default=500, help="steps per collected episode")
+    p.add_argument("--train-minutes", type=float, default=5.0)
+    p.add_argument("--algo", default="sac", help="registered algorithm (sac, ppo)")
+    p.add_argument("--imagined-steps", type=int, default=20_000)
+    p.add_argument("--num-envs", type=int, default=16, help="imagined robots per env runner")
+    p.add_argument("--env-runners", type=int, default=0, help="remote env runners (0: in-process)")
+    p.add_argument("--time-limit", type=int, default=100, help="imagined episode length")
+    p.add_argument("--learning-starts", type=int, default=1000)
+    p.add_argument("--eval-every", type=int, default=5000, help="imagined steps between evals")
+    p.add_argument("--eval-episodes", type=int, default=10)
+    p.add_argument("--eval-time-limit", type=int, default=1000, help="real episode length")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="RLlib config override, JSON value (e.g. --set train_batch_size_per_learner=128)",
+    )
+    p.add_argument("--baseline", default=None, help="result JSON of pipelines/real_sac.py")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="output folder (default runs/zero_shot/<task>)")
+    p.add_argument("--json", default=None, help="also write the result JSON here")
+    p.add_argument("--address", default=None, help="Ray address (default: a local Ray)")
+    p.add_argument("--no-progress", action="store_true")
+    return p.parse_args(argv)
+
+
+def world_model(args, out: Path) -> tuple[str, int]:
+    """(checkpoint, real steps behind it): given, shipped, or collected and trained here."""
+    if args.collect_episodes > 0:
+        data, run = out / "data", out / "model_run"
+        common = ["--task", args.task, "--seed", str(args.seed)]
+        quiet = ["--no-progress"] if args.no_progress else []
+        subprocess.run(
+            [sys.executable, str(HERE / "collect.py"), *common, "--out", str(data),
+             "--episodes", str(args.collect_episodes), "--steps", str(args.collect_steps),
+             "--process", "poisson", *quiet],
+            check=True,
+        )  # fmt: skip
+        subprocess.run(
+            [sys.executable, str(HERE / "train.py"), *common, "--data", str(data),
+             "--out", str(run), "--minutes", str(args.train_minutes), *quiet],
+            check=True,
+        )  # fmt: skip
+        return str(run / "model"), args.collect_episodes * args.collect_steps
+    checkpoint = args.checkpoint or f"pretrained/{args.task}"
+    model = WorldModel.load(checkpoint, task=args.task)
+    return checkpoint, int(model.info.get("data", {}).get("real_steps", 0))
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        check_task_name(args.task)
+        overrides = parse_overrides(args.set)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out or f"runs/zero_shot/{args.task}")
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+
+    # 1. the world model
+    checkpoint, real_steps = world_model(args, out)
+    checkpoint = str(Path(checkpoint).resolve()) if Path(checkpoint).exists() else checkpoint
+    print(f"world model: {checkpoint} (trained on {real_steps:,} real steps)")
+
+    # 2. SAC inside the model
+    ray.init(address=args.address, include_dashboard=False, log_to_driver=False,
+             configure_logging=False, num_cpus=None if args.address else os.cpu_count())  # fmt: skip
+    register_envs()
+    env_config = {"checkpoint": checkpoint, "task": args.task, "time_limit": args.time_limit}
+    config = algorithm_config(
+        args.algo,
+        IMAGINED,
+        env_config,
+        num_env_runners=args.env_runners,
+        num_envs_per_env_runner=args.num_envs,
+        vectorize_mode="vector_entry_point",
+        seed=args.seed,
+        **({"learning_starts": args.learning_starts} if args.algo == "sac" else {}),
+        **overrides,
+    )
+    algo = config.build_algo()
+    evaluator = RealEvaluator(config, args.task, args.eval_episodes, args.eval_time_limit)
+    curve, final = train_with_evaluation(
+        algo,
+        evaluator,
+        args.imagined_steps,
+        args.eval_every,
+        progress=not args.no_progress,
+        label="imagined steps",
+        on_point=lambda p: print(
+            f"  {p.env_steps:>8,} imagined steps: imagined return {p.train_return_mean:7.1f}, "
+            f"real {p.real_return_mean:7.1f} ± {p.real_return_std:.1f}",
+            flush=True,
+        ),
+    )
+    algo.save_to_path(str((out / "policy").resolve()))
+    algo.stop()
+    evaluator.stop()
+    ray.shutdown()
+
+    # 3. results
+    result = {
+        "task": args.task,
+        "algo": args.algo,
+        "checkpoint": checkpoint,
+        "real_return_mean": final.mean,
+        "real_return_std": final.std,
+        "real_returns": final.returns.tolist(),
+        "eval_episodes": args.eval_episodes,
+        "eval_time_limit": args.eval_time_limit,
+        "imagined_steps": curve[-1].env_steps,
+        "imagined_time_limit": args.time_limit,
+        "imagined_envs": args.num_envs * max(1, args.env_runners),
+        "real_steps": real_steps,
+        "wall_s": time.perf_counter() - started,
+        "curve": [vars(p) for p in curve],
+        "command": " ".join(["python", "pipelines/zero_shot.py", *(argv or sys.argv[1:])]),
+    }
+    curves = {"zero-shot (x: imagined steps)": result["curve"]}
+    if args.baseline:
+        base = json.loads(Path(args.baseline).read_text())
+        result["baseline_sac_real_return_mean"] = base["real_return_mean"]
+        result["baseline_sac_real_return_std"] = base["real_return_std"]
+        result["baseline_sac_env_steps"] = base["env_steps"]
+        result["baseline_command"] = base["command"]
+        curves["SAC in the real env (x: real steps)"] = base["curve"]
+    write_curve(curve, out / "curve.csv")
+    plot_rl_curves(
+        curves, out / "curve.png", f"{args.task}: zero-shot {args.algo.upper()} in MoSim"
+    )
+    for path in [out / "result.json", *([Path(args.json)] if args.json else [])]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1))
+    print(f"{args.task}: {final.line()} after {result['imagined_steps']:,} imagined steps "
+          f"and {real_steps:,} real steps ({result['wall_s']:.0f} s) -> {out}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
