@@ -146,7 +146,17 @@ def test_imagined_env_config_errors():
         make_env("mosim-imagined", {"checkpoint": "pretrained/reacher-easy", "horizon": 5})
     with pytest.raises(ValueError, match="needs 'checkpoint' or 'model_store'"):
         make_env("mosim-imagined", {"task": "reacher-easy"})
-    with pytest.raises(ValueError, match="but model is"):
+    with pytest.raises(ValueError, match="different robot"):
         make_env("mosim-imagined", {"task": "cheetah-run", "checkpoint": "pretrained/reacher-easy"})
     env = make_env("mosim-imagined", {"checkpoint": "pretrained/reacher-easy", "num_envs": 5})
     assert env.num_envs == 5
+
+
+def test_a_reacher_easy_model_serves_reacher_hard(reacher_model):
+    easy = ImaginedVecEnv(reacher_model, num_envs=2)
+    hard = ImaginedVecEnv(reacher_model, num_envs=2, task="reacher-hard")
+    assert hard.fns.radii < easy.fns.radii  # the small target: hard's own reward
+    states, actions, contexts, obs, rewards = _real_states("reacher-hard", 60)
+    got_obs, got_rew = hard.fns(states, actions, contexts)
+    np.testing.assert_array_equal(got_obs, obs)
+    np.testing.assert_array_equal(got_rew, rewards)

@@ -23,6 +23,7 @@ from mosim_ray.data.reader import RolloutDataset
 from mosim_ray.envs.real import check_time_limit, task_spaces
 from mosim_ray.envs.task_functions import TaskFunctions, task_functions
 from mosim_ray.model.world_model import WorldModel
+from mosim_ray.tasks import get_spec
 
 Penalty = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """(states [N, D], actions [N, U]) -> reward term [N] added to the task reward."""
@@ -53,8 +54,21 @@ class ResetPool:
         return cls(states, ctx)
 
 
+def check_same_physics(model_task: str, task: str) -> None:
+    """A model of one task can serve another only when the robot is the same: same domain
+    (reacher-easy and reacher-hard differ in the target only) and same dimensions and timing."""
+    if model_task == task:
+        return
+    a, b = get_spec(model_task), get_spec(task)
+    same = (a.nq, a.nv, a.nu, a.control_dt) == (b.nq, b.nv, b.nu, b.control_dt)
+    if not same or model_task.split("-")[0] != task.split("-")[0]:
+        raise ValueError(f"a model of {model_task!r} cannot simulate {task!r}: different robot")
+
+
 class ImaginedVecEnv(gym.vector.VectorEnv):
-    """``num_envs`` imagined robots of ``model.task``; episodes last ``time_limit`` steps.
+    """``num_envs`` imagined robots of ``task`` (default ``model.task``; another task of the
+    same physics, e.g. reacher-hard for a reacher-easy model, is allowed); episodes last
+    ``time_limit`` steps.
 
     Resets come from the task's own initial distribution (a real dm_control reset per
     sub-episode) or, with ``reset_pool``, from real states drawn uniformly from it.
@@ -74,6 +88,7 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         sync_every: int = 100,
         exact_rewards: bool = False,
         functions: TaskFunctions | None = None,
+        task: str | None = None,
     ):
         if (
             isinstance(num_envs, bool)
@@ -84,12 +99,14 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         if not max_abs_velocity > 0:
             raise ValueError(f"max_abs_velocity must be > 0, got {max_abs_velocity}")
         self.model = model
-        self.spec_ = model.spec
+        self.task = task or model.task
+        check_same_physics(model.task, self.task)
+        self.spec_ = get_spec(self.task)
         if not self.spec_.has_reward:
-            raise ValueError(f"{model.task}: has no reward; imagined RL needs a suite task")
+            raise ValueError(f"{self.task}: has no reward; imagined RL needs a suite task")
         self.num_envs = int(num_envs)
         self.time_limit = check_time_limit(time_limit)
-        self.fns = functions or task_functions(model.task, exact=exact_rewards)
+        self.fns = functions or task_functions(self.task, exact=exact_rewards)
         self.single_observation_space, self.single_action_space = task_spaces(self.spec_)
         self.observation_space = gym.vector.utils.batch_space(
             self.single_observation_space, self.num_envs

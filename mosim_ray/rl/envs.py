@@ -18,7 +18,7 @@ IMAGINED = "mosim-imagined"
 REAL = "mosim-real"
 
 IMAGINED_KEYS = {
-    "task": "task name; checked against the model's when given",
+    "task": "task name (default: the model's; another task of the same robot is allowed)",
     "checkpoint": "world-model checkpoint folder or shipped name (pretrained/reacher-easy)",
     "model_store": "name of a ModelStore actor to pull newer weights from (and the model, "
     "when no checkpoint is given)",
@@ -39,10 +39,6 @@ def make_imagined_env(config: dict[str, Any]) -> ImaginedVecEnv:
         known = ", ".join(sorted(IMAGINED_KEYS))
         raise ValueError(f"{IMAGINED}: unknown env_config keys {sorted(unknown)}; known: {known}")
     model, puller, version = _load_model(config)
-    if config.get("task") not in (None, model.task):
-        raise ValueError(
-            f"{IMAGINED}: env_config task {config['task']!r} but model is {model.task!r}"
-        )
     pool = None
     if config.get("reset_dataset"):
         pool = ResetPool.from_dataset(RolloutDataset.open(config["reset_dataset"]))
@@ -55,6 +51,7 @@ def make_imagined_env(config: dict[str, Any]) -> ImaginedVecEnv:
         weights_source=puller,
         sync_every=int(config.get("sync_every", 100)),
         exact_rewards=bool(config.get("exact_rewards", False)),
+        task=config.get("task"),
     )
     env.model_version = version
     return env
