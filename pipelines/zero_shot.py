@@ -23,12 +23,13 @@ from pathlib import Path
 
 import ray
 
+from mosim_ray.config import ZeroShotRun
+from mosim_ray.envs.imagined import check_same_physics
 from mosim_ray.eval.plots import plot_rl_curves
 from mosim_ray.model import WorldModel
-from mosim_ray.rl.algorithms import algorithm_config
-from mosim_ray.rl.envs import IMAGINED, register_envs
-from mosim_ray.rl.evaluation import RealEvaluator
-from mosim_ray.rl.loop import parse_overrides, train_with_evaluation, write_curve
+from mosim_ray.model.world_model import PRETRAINED_DIR
+from mosim_ray.rl.loop import parse_overrides
+from mosim_ray.rl.zero_shot import run_zero_shot
 from mosim_ray.tasks import check_task_name
 
 HERE = Path(__file__).resolve().parent
@@ -73,6 +74,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def shipped_model(task: str) -> str:
+    """The shipped model of the task, or of another task of the same robot (reacher-hard)."""
+    names = sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / "config.json").is_file())
+    same = [n for n in names if n == task] or [
+        n for n in names if n.split("-")[0] == task.split("-")[0]
+    ]
+    if not same:
+        raise ValueError(
+            f"no shipped model for {task!r} (shipped: {', '.join(names)}); pass --checkpoint, or "
+            "--collect-episodes N to train one here"
+        )
+    return f"pretrained/{same[0]}"
+
+
 def world_model(args, out: Path) -> tuple[str, int]:
     """(checkpoint, real steps behind it): given, shipped, or collected and trained here."""
     if args.collect_episodes > 0:
@@ -91,8 +106,9 @@ def world_model(args, out: Path) -> tuple[str, int]:
             check=True,
         )  # fmt: skip
         return str(run / "model"), args.collect_episodes * args.collect_steps
-    checkpoint = args.checkpoint or f"pretrained/{args.task}"
-    model = WorldModel.load(checkpoint, task=args.task)
+    checkpoint = args.checkpoint or shipped_model(args.task)
+    model = WorldModel.load(checkpoint)
+    check_same_physics(model.task, args.task)
     return checkpoint, int(model.info.get("data", {}).get("real_steps", 0))
 
 
@@ -109,64 +125,51 @@ def main(argv=None) -> int:
     started = time.perf_counter()
 
     # 1. the world model
-    checkpoint, real_steps = world_model(args, out)
+    try:
+        checkpoint, real_steps = world_model(args, out)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     checkpoint = str(Path(checkpoint).resolve()) if Path(checkpoint).exists() else checkpoint
     print(f"world model: {checkpoint} (trained on {real_steps:,} real steps)")
 
-    # 2. SAC inside the model
+    # 2. SAC inside the model, judged in the real env as it goes
+    run = ZeroShotRun(
+        task=args.task,
+        checkpoint=checkpoint,
+        algo=args.algo,
+        imagined_steps=args.imagined_steps,
+        num_envs=args.num_envs,
+        env_runners=args.env_runners,
+        time_limit=args.time_limit,
+        learning_starts=args.learning_starts,
+        eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes,
+        eval_time_limit=args.eval_time_limit,
+        seed=args.seed,
+        overrides=overrides,
+    )
     ray.init(address=args.address, include_dashboard=False, log_to_driver=False,
              configure_logging=False, num_cpus=None if args.address else os.cpu_count())  # fmt: skip
-    register_envs()
-    env_config = {"checkpoint": checkpoint, "task": args.task, "time_limit": args.time_limit}
-    config = algorithm_config(
-        args.algo,
-        IMAGINED,
-        env_config,
-        num_env_runners=args.env_runners,
-        num_envs_per_env_runner=args.num_envs,
-        vectorize_mode="vector_entry_point",
-        seed=args.seed,
-        **({"learning_starts": args.learning_starts} if args.algo == "sac" else {}),
-        **overrides,
-    )
-    algo = config.build_algo()
-    evaluator = RealEvaluator(config, args.task, args.eval_episodes, args.eval_time_limit)
-    curve, final = train_with_evaluation(
-        algo,
-        evaluator,
-        args.imagined_steps,
-        args.eval_every,
+    result = run_zero_shot(
+        run,
+        checkpoint,
+        out,
         progress=not args.no_progress,
-        label="imagined steps",
         on_point=lambda p: print(
             f"  {p.env_steps:>8,} imagined steps: imagined return {p.train_return_mean:7.1f}, "
             f"real {p.real_return_mean:7.1f} ± {p.real_return_std:.1f}",
             flush=True,
         ),
     )
-    algo.save_to_path(str((out / "policy").resolve()))
-    algo.stop()
-    evaluator.stop()
     ray.shutdown()
 
     # 3. results
-    result = {
-        "task": args.task,
-        "algo": args.algo,
-        "checkpoint": checkpoint,
-        "real_return_mean": final.mean,
-        "real_return_std": final.std,
-        "real_returns": final.returns.tolist(),
-        "eval_episodes": args.eval_episodes,
-        "eval_time_limit": args.eval_time_limit,
-        "imagined_steps": curve[-1].env_steps,
-        "imagined_time_limit": args.time_limit,
-        "imagined_envs": args.num_envs * max(1, args.env_runners),
-        "real_steps": real_steps,
-        "wall_s": time.perf_counter() - started,
-        "curve": [vars(p) for p in curve],
-        "command": " ".join(["python", "pipelines/zero_shot.py", *(argv or sys.argv[1:])]),
-    }
+    result.update(
+        real_steps=real_steps,
+        wall_s=time.perf_counter() - started,
+        command=" ".join(["python", "pipelines/zero_shot.py", *(argv or sys.argv[1:])]),
+    )
     curves = {"zero-shot (x: imagined steps)": result["curve"]}
     if args.baseline:
         base = json.loads(Path(args.baseline).read_text())
@@ -175,14 +178,14 @@ def main(argv=None) -> int:
         result["baseline_sac_env_steps"] = base["env_steps"]
         result["baseline_command"] = base["command"]
         curves["SAC in the real env (x: real steps)"] = base["curve"]
-    write_curve(curve, out / "curve.csv")
     plot_rl_curves(
         curves, out / "curve.png", f"{args.task}: zero-shot {args.algo.upper()} in MoSim"
     )
     for path in [out / "result.json", *([Path(args.json)] if args.json else [])]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result, indent=1))
-    print(f"{args.task}: {final.line()} after {result['imagined_steps']:,} imagined steps "
+    print(f"{args.task}: real return {result['real_return_mean']:.1f} ± {result['real_return_std']:.1f} "
+          f"after {result['imagined_steps']:,} imagined steps "
           f"and {real_steps:,} real steps ({result['wall_s']:.0f} s) -> {out}")  # fmt: skip
     return 0
 
