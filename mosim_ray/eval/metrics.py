@@ -110,3 +110,14 @@ def format_errors(errors: list[HorizonError]) -> str:
             f"{e.constant_mse:.4g} | {e.finite_share:.0%} |"
         )
     return "\n".join(lines)
+
+
+def equivalent_horizon(per_step_mse: np.ndarray, reference_mse: float) -> int | None:
+    """The first horizon H at which a model's H-step error (the mean of its per-step errors over
+    steps 1..H) reaches ``reference_mse``; None if it stays below over the measured steps."""
+    per_step = np.asarray(per_step_mse, dtype=np.float64)
+    if per_step.ndim != 1 or not len(per_step):
+        raise ValueError("per_step_mse must be a non-empty 1-d array")
+    cumulative = np.cumsum(per_step) / np.arange(1, len(per_step) + 1)
+    hit = np.flatnonzero(~(cumulative < reference_mse))  # NaN counts as reached
+    return int(hit[0]) + 1 if len(hit) else None

@@ -89,3 +89,65 @@ def plot_rl_curves(
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
+
+
+def plot_error_vs_horizon(
+    per_step: dict[str, np.ndarray], path: str | Path, title: str = ""
+) -> Path:
+    """H-step raw MSE (mean over steps 1..H) against H, log scale, one line per model."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for name, errs in per_step.items():
+        errs = np.asarray(errs, dtype=np.float64)
+        h = np.arange(1, len(errs) + 1)
+        ax.loglog(h, np.cumsum(errs) / h, label=name, ls="--" if name == "constant" else "-")
+    ax.set_xlabel("horizon H (control steps)")
+    ax.set_ylabel("raw-state MSE over steps 1..H")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_trajectories(
+    models: dict[str, Any], data, path: str | Path, horizon: int = 100, segments: int = 3,
+    dims: int = 3, seed: int = 0,
+) -> Path:  # fmt: skip
+    """Predicted against true joint positions for a few segments (rows) and joints (columns)."""
+    from mosim_ray.eval.metrics import sample_segments
+
+    plt = _pyplot()
+    states, actions = sample_segments(data, horizon, segments, seed)
+    dims = min(dims, states.shape[-1])
+    nq = next(iter(models.values())).spec.nq
+    fig, axes = plt.subplots(
+        len(states), dims, figsize=(3.3 * dims, 2.4 * len(states)), squeeze=False
+    )
+    preds = {
+        n: np.asarray(m.rollout(states[:, 0].numpy(), actions.numpy())) for n, m in models.items()
+    }
+    t = np.arange(horizon + 1)
+    for i in range(len(states)):
+        for j in range(dims):
+            ax = axes[i][j]
+            ax.plot(t, states[i, :, j].numpy(), "k", lw=2, label="real MuJoCo")
+            for k, (name, p) in enumerate(preds.items()):
+                if name == "constant":
+                    continue
+                ax.plot(t[1:], p[i, :, j], color=f"C{k}", lw=1, label=name)
+            if i == 0:
+                ax.set_title(
+                    ax.set_title(f"qpos[{j}]" if j < nq else f"qvel[{j - nq}]")
+                    if j < data.meta.get("dims", {}).get("nq", dims)
+                    else f"state dim {j}"
+                )
+            if i == len(states) - 1:
+                ax.set_xlabel("step")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

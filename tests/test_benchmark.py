@@ -1,0 +1,48 @@
+"""Prediction benchmark: metrics on hand-made arrays, and the pipeline end to end (tiny)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mosim_ray.eval.metrics import equivalent_horizon
+
+
+def test_equivalent_horizon_on_known_arrays():
+    per_step = np.array([1.0, 1.0, 4.0, 4.0])  # H-step errors: 1, 1, 2, 2.5
+    assert equivalent_horizon(per_step, 2.0) == 3
+    assert equivalent_horizon(per_step, 1.0) == 1
+    assert equivalent_horizon(per_step, 3.0) is None
+    assert equivalent_horizon(np.array([0.1, np.nan]), 5.0) == 2  # a NaN counts as reached
+    with pytest.raises(ValueError):
+        equivalent_horizon(np.array([]), 1.0)
+
+
+def test_benchmark_pipeline_shipped_model_beats_constant(tmp_path):
+    from test_pipelines import run
+
+    out = tmp_path / "out"
+    r = run(
+        "pipelines/benchmark.py",
+        *("--task", "reacher-easy", "--checkpoint", "pretrained/reacher-easy"),
+        *("--test-sets", "random", "--episodes", "3", "--steps", "150", "--burn-in", "30"),
+        *("--horizons", "3", "16", "100", "--segments", "32", "--threads", "1"),
+        *("--data-dir", str(tmp_path / "data"), "--out", str(out)),
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((out / "result.json").read_text())["sets"]["random"]["models"]
+    mosim = {e["horizon"]: e["mse"] for e in res["mosim"]["errors"]}
+    constant = {e["horizon"]: e["mse"] for e in res["constant"]["errors"]}
+    assert set(mosim) == {3, 16, 100}
+    assert mosim[16] < 0.05 * constant[16]  # a trained model, by a wide margin
+    assert res["mosim"]["equivalent_horizon"] is None or res["mosim"]["equivalent_horizon"] > 16
+    assert (out / "error_vs_horizon_random.png").stat().st_size > 0
+    assert "| mosim |" in (out / "table.md").read_text()
+
+
+def test_benchmark_needs_a_policy_for_the_policy_set(tmp_path):
+    from test_pipelines import run
+
+    r = run("pipelines/benchmark.py", "--task", "reacher-easy", "--checkpoint",
+            "pretrained/reacher-easy", "--out", str(tmp_path))  # fmt: skip
+    assert r.returncode == 2 and "--policy" in r.stderr
