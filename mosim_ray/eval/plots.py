@@ -139,11 +139,7 @@ def plot_trajectories(
                     continue
                 ax.plot(t[1:], p[i, :, j], color=f"C{k}", lw=1, label=name)
             if i == 0:
-                ax.set_title(
-                    ax.set_title(f"qpos[{j}]" if j < nq else f"qvel[{j - nq}]")
-                    if j < data.meta.get("dims", {}).get("nq", dims)
-                    else f"state dim {j}"
-                )
+                ax.set_title(f"qpos[{j}]" if j < nq else f"qvel[{j - nq}]")
             if i == len(states) - 1:
                 ax.set_xlabel("step")
     axes[0][0].legend(fontsize=7)
