@@ -89,6 +89,14 @@ def main(argv=None) -> int:
             )
         )
         fit_normalizer(model, train, args.horizon)
+    # what the model has seen of the real world: zero-shot results count these as real steps
+    model.info["data"] = {
+        "path": str(args.data),
+        "episodes": len(data.episodes),
+        "real_steps": data.num_steps,
+        "train_steps": train.num_steps,
+        "process": data.meta.get("process", {}).get("kind"),
+    }
     config = TrainConfig(
         batch_size=args.batch_size,
         lr=args.lr,

@@ -57,8 +57,8 @@ from ray.rllib.utils.metrics import (
     REPLAY_BUFFER_ADD_DATA_TIMER,
     REPLAY_BUFFER_SAMPLE_TIMER,
     SYNCH_WORKER_WEIGHTS_TIMER,
-    TIMERS,
     TD_ERROR_KEY,
+    TIMERS,
 )
 
 __all__ = [
@@ -129,21 +129,21 @@ class TransitionReplayBuffer:
         data = self.transitions(episodes)
         if data is None:
             return 0
-        n = len(data["rew"])
+        added = len(data["rew"])
         if self._data is None:
             self._data = {
                 k: np.zeros((self.capacity, *v.shape[1:]), dtype=v.dtype) for k, v in data.items()
             }
-        if n > self.capacity:
+        if added > self.capacity:
             data = {k: v[-self.capacity :] for k, v in data.items()}
-            n = self.capacity
+        n = len(data["rew"])
         idx = (self._next + np.arange(n)) % self.capacity
         for k, v in data.items():
             self._data[k][idx] = v
         self._next = (self._next + n) % self.capacity
         self._size = min(self._size + n, self.capacity)
-        self._added += n
-        return n
+        self._added += added
+        return added
 
     def sample(self, num_items: int) -> dict[str, np.ndarray]:
         """``num_items`` transitions drawn uniformly with replacement, keyed by RLlib columns."""
@@ -251,7 +251,12 @@ class FastSACTorchLearner(SACTorchLearner):
         # RLlib checks every gradient tensor for nan/inf with its own isfinite().all() (a
         # Python round trip each, ~2 ms per SAC update); one fused norm check finds the same.
         grads = list(gradients_dict.values())
-        if self._lr_scheduler_classes is not None or not torch.isfinite(torch.stack(torch._foreach_norm(grads))).all():
+        if (
+            not grads
+            or self._lr_scheduler_classes is not None
+            or self._grad_scalers is not None
+            or not torch.isfinite(torch.stack(torch._foreach_norm(grads))).all()
+        ):
             return super().apply_gradients(gradients_dict)
         for pid, grad in gradients_dict.items():
             self._params[pid].grad = grad
@@ -283,7 +288,9 @@ class FastSACTorchLearner(SACTorchLearner):
     def _pairs(self, module_id: Any) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         if module_id not in self._target_pairs:
             main, target = [], []
-            for main_net, target_net in self.module[module_id].unwrapped().get_target_network_pairs():
+            for main_net, target_net in (
+                self.module[module_id].unwrapped().get_target_network_pairs()
+            ):
                 main += [t for t in main_net.state_dict(keep_vars=True).values()]
                 target += [t for t in target_net.state_dict(keep_vars=True).values()]
             self._target_pairs[module_id] = (main, target)
@@ -379,7 +386,9 @@ class FastSAC(SAC):
         with self.metrics.log_time((TIMERS, REPLAY_BUFFER_ADD_DATA_TIMER)):
             new_steps = self.local_replay_buffer.add(episodes)
 
-        lifetime = self.metrics.peek((ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), default=0)
+        lifetime = self.metrics.peek(
+            (ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), default=0
+        )
         if lifetime < self.config.num_steps_sampled_before_learning_starts:
             return
         self._update_credit += new_steps * self.config.updates_per_env_step
