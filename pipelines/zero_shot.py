@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import ray
+import torch
 
 from mosim_ray.config import ZeroShotRun
 from mosim_ray.envs.imagined import check_same_physics
@@ -66,6 +67,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="RLlib config override, JSON value (e.g. --set train_batch_size_per_learner=128)",
     )
     p.add_argument("--baseline", default=None, help="result JSON of pipelines/real_sac.py")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads of the learner (default 1: measured fastest beside other work on 2 cores)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="output folder (default runs/zero_shot/<task>)")
     p.add_argument("--json", default=None, help="also write the result JSON here")
@@ -149,6 +156,7 @@ def main(argv=None) -> int:
         seed=args.seed,
         overrides=overrides,
     )
+    torch.set_num_threads(args.threads)
     ray.init(address=args.address, include_dashboard=False, log_to_driver=False,
              configure_logging=False, num_cpus=None if args.address else os.cpu_count())  # fmt: skip
     result = run_zero_shot(
