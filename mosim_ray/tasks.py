@@ -186,8 +186,15 @@ class Simulator:
     def _set_context(self, context: np.ndarray) -> None:
         self.physics.data.act[:] = context[: self.physics.model.na]
 
-    def set_state(self, state: np.ndarray, context: np.ndarray | None = None) -> None:
-        """Write (qpos, qvel) [nq+nv] (and the context, if given) into the physics."""
+    def set_state(
+        self, state: np.ndarray, context: np.ndarray | None = None, forward: bool = True
+    ) -> None:
+        """Write (qpos, qvel) [nq+nv] (and the context, if given) into the physics.
+
+        ``forward`` recomputes everything derived from the state (mj_forward): dm_control's
+        ``physics.step`` starts with ``mj_step2``, which integrates with the accelerations of
+        the last forward pass, so stepping after a bare write would use the old state's.
+        """
         state = np.asarray(state, dtype=np.float64)
         if state.shape != (self.spec.state_dim,):
             raise ValueError(
@@ -200,6 +207,8 @@ class Simulator:
         d.qvel[:] = state[self.spec.nq :]
         if context is not None:
             self._set_context(np.asarray(context, dtype=np.float64))
+        if forward:
+            self.physics.forward()
 
     # --- dynamics ----------------------------------------------------------------------------
     def reset(self, seed: int | None = None) -> None:
@@ -324,7 +333,7 @@ class SuiteSimulator(Simulator):
         # (acceleration-stage sensors aside, which mj_forward approximates).
         use_forward = bool(self.spec.acc_stage_obs)
         for i in range(n):
-            self.set_state(states[i], None if contexts is None else contexts[i])
+            self.set_state(states[i], None if contexts is None else contexts[i], forward=False)
             self.physics.data.ctrl[:] = actions[i]
             if use_forward:
                 mujoco.mj_forward(m, d)

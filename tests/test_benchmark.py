@@ -46,3 +46,20 @@ def test_benchmark_needs_a_policy_for_the_policy_set(tmp_path):
     r = run("pipelines/benchmark.py", "--task", "reacher-easy", "--checkpoint",
             "pretrained/reacher-easy", "--out", str(tmp_path))  # fmt: skip
     assert r.returncode == 2 and "--policy" in r.stderr
+
+
+def test_lyapunov_sign_tells_chaos_from_damping(pendulum_xml):
+    """MuJoCo's pendulum is not chaotic (exponent <= 0) and Benettin's method says so; real
+    acrobot is chaotic (positive exponent)."""
+    from mosim_ray.eval.lyapunov import lyapunov_real
+    from mosim_ray.tasks import make_simulator
+
+    sim = make_simulator("acrobot-swingup")
+    rng = np.random.default_rng(0)
+    states = np.zeros((3, 4))
+    states[:, :2] = rng.uniform(-3, 3, (3, 2))
+    lam = lyapunov_real(sim, states, np.zeros((3, 0)), np.zeros((3, 300, 1)))
+    assert lam.mean() > 0.2, lam
+    pendulum = make_simulator(f"mjcf:{pendulum_xml}")
+    lam = lyapunov_real(pendulum, np.array([[1.0, 0.0]]), np.zeros((1, 0)), np.zeros((1, 300, 1)))
+    assert lam[0] < 0, lam

@@ -171,3 +171,16 @@ def test_rollout_loss_normalized_and_raw():
         norm = ((sq / dyn.norm.loss_scale**2).mean(dim=(0, 2)) * w).sum()
         torch.testing.assert_close(dyn.loss(states, actions, w, normalized=False), raw)
         torch.testing.assert_close(dyn.loss(states, actions, w), norm)
+
+
+def test_ensemble_member_rollouts_spread_and_mean():
+    import torch
+
+    from mosim_ray.model import ModelConfig, WorldModel
+
+    wm = WorldModel.create(ModelConfig(task="reacher-easy", kind="ensemble"))
+    s, a = torch.randn(3, 4), torch.rand(3, 5, 2) * 2 - 1
+    paths = wm.dynamics.member_rollouts(s, a)
+    assert paths.shape == (5, 3, 5, 4)
+    assert torch.allclose(paths[:, :, 0].mean(0), wm.dynamics.step(s, a[:, 0]), atol=1e-5)
+    assert paths[:, :, -1].std(0).mean() > 0  # independent members disagree

@@ -254,6 +254,28 @@ class EnsembleDynamics(DynamicsModel):
             [self.layout.normalize_quaternions(nxt[:, : self.spec.nq]), nxt[:, self.spec.nq :]], -1
         )
 
+    @torch.no_grad()
+    def member_rollouts(self, state0, actions):
+        """Each member's own open-loop future (its mean change per step, no averaging):
+        state0 [B, D], actions [B, H, U] -> [M, B, H, D]; the spread across members is the
+        ensemble's epistemic uncertainty."""
+        m = len(self.members)
+        s = state0.repeat(m, 1)  # [M*B, D], member-major
+        a = actions.repeat(m, 1, 1)
+        b, nq = state0.shape[0], self.spec.nq
+        out = []
+        for k in range(actions.shape[1]):
+            x = torch.cat(
+                [self.norm.state_features(s[:, :nq], s[:, nq:]), self.norm.action(a[:, k])], -1
+            )
+            means = torch.stack(
+                [net(x[i * b : (i + 1) * b]).chunk(2, -1)[0] for i, net in enumerate(self.members)]
+            ).reshape(m * b, -1)
+            nxt = s + means * self.norm.delta_std
+            s = torch.cat([self.layout.normalize_quaternions(nxt[:, :nq]), nxt[:, nq:]], -1)
+            out.append(s)
+        return torch.stack(out, 1).reshape(m, b, actions.shape[1], -1)
+
     def loss(self, states, actions, weights, normalized=True):
         """Gaussian negative log-likelihood of one-step changes, over every step of the segment."""
         s, a = states[:, :-1].reshape(-1, states.shape[-1]), actions.reshape(-1, actions.shape[-1])
