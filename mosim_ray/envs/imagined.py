@@ -26,7 +26,9 @@ from mosim_ray.model.world_model import WorldModel
 from mosim_ray.tasks import get_spec
 
 Penalty = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""(states [N, D], actions [N, U]) -> reward term [N] added to the task reward."""
+"""(states [N, D], actions [N, U]) -> reward term [N] added to the task reward, on the state the
+action was taken in. A penalty with an ``out_of_support() -> bool [N] | None`` method may also
+end sub-episodes (e.g. ``DensityPenalty`` below a log-density threshold)."""
 
 WeightsSource = Callable[[int], "tuple[int, dict[str, torch.Tensor]] | None"]
 """Called with the env's current model version; returns (newer version, state dict) or None."""
@@ -118,7 +120,13 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         self.sync_every = int(sync_every)
         self.reset_pool = reset_pool
         self.model_version = 0
-        self.counters = {"imagined_steps": 0, "episodes": 0, "diverged": 0, "weight_pulls": 0}
+        self.counters = {
+            "imagined_steps": 0,
+            "episodes": 0,
+            "diverged": 0,
+            "out_of_support": 0,
+            "weight_pulls": 0,
+        }
         n, d, c = self.num_envs, self.spec_.state_dim, self.spec_.context_dim
         self._states = np.zeros((n, d))
         self._contexts = np.zeros((n, c))
@@ -180,8 +188,12 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         # rows that diverged keep their last good state, so the task functions never see junk
         nxt[~ok] = self._states[~ok]
         obs, reward = self.fns(nxt, actions, self._contexts)
+        out_of_support = None
         if self.penalty is not None:
-            reward = reward + self.penalty(nxt, actions)
+            # on the (state, action) the agent chose at, as the authors' penalty
+            reward = reward + self.penalty(self._states, actions)
+            check = getattr(self.penalty, "out_of_support", None)
+            out_of_support = check() if check is not None else None
         bad_out = ~(np.isfinite(obs).all(axis=1) & np.isfinite(reward))
         ok &= ~bad_out
         obs[bad_out] = self._obs[bad_out]
@@ -189,6 +201,10 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         diverged = ~ok & ~resetting
         self._t += 1
         truncated = (self._t >= self.time_limit) | diverged
+        if out_of_support is not None:
+            out_of_support &= ~resetting
+            truncated |= out_of_support
+            self.counters["out_of_support"] += int(out_of_support.sum())
         terminated = np.zeros(self.num_envs, bool)
         self._states, self._obs = nxt, obs
         stepped = ~resetting

@@ -28,6 +28,11 @@ IMAGINED_KEYS = {
     "max_abs_velocity": "a predicted |qvel| above this ends the sub-episode (default 1e3)",
     "sync_every": "vector steps between version checks with the model store (default 100)",
     "exact_rewards": "compute obs/reward with MuJoCo even where a vectorized version exists",
+    "density": "folder of a fitted StateActionDensity: reward += scale*(sigmoid((log p-c)/s)-1)",
+    "penalty_scale": "density penalty scale (default 1.0)",
+    "penalty_c": "density penalty centre c (default -30, the authors')",
+    "penalty_s": "density penalty width s (default 10, the authors')",
+    "penalty_truncate_below": "end an imagined episode where log p falls below this",
 }
 
 
@@ -42,8 +47,22 @@ def make_imagined_env(config: dict[str, Any]) -> ImaginedVecEnv:
     pool = None
     if config.get("reset_dataset"):
         pool = ResetPool.from_dataset(RolloutDataset.open(config["reset_dataset"]))
+    penalty = None
+    if config.get("density"):
+        from mosim_ray.model.density import DensityPenalty, PenaltyConfig, StateActionDensity
+
+        penalty = DensityPenalty(
+            StateActionDensity.load(config["density"]),
+            PenaltyConfig(
+                scale=float(config.get("penalty_scale", 1.0)),
+                c=float(config.get("penalty_c", -30.0)),
+                s=float(config.get("penalty_s", 10.0)),
+                truncate_below=config.get("penalty_truncate_below"),
+            ),
+        )
     env = ImaginedVecEnv(
         model,
+        penalty=penalty,
         num_envs=int(config.get("num_envs", 1)),
         time_limit=config.get("time_limit", 100),
         reset_pool=pool,
