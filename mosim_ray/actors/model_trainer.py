@@ -1,0 +1,49 @@
+"""``ModelTrainerActor``: the ``ModelTrainer`` as a Ray actor that survives being killed.
+
+Ray restarts a dead trainer with the same constructor arguments; the constructor resumes from the
+checkpoint folder (model, optimizer, version, real episodes), so training goes on from the last
+published version and the version seen by env runners never goes backwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ray
+
+from mosim_ray.actors.model_store import publish
+from mosim_ray.data.reader import RolloutDataset
+from mosim_ray.model import WorldModel
+from mosim_ray.train.model_trainer import ContinualConfig, ModelTrainer
+
+
+class _TrainerProcess(ModelTrainer):
+    """Builds its model, data and publisher from JSON-able arguments (what a restart replays)."""
+
+    def __init__(
+        self,
+        checkpoint: str,
+        checkpoint_dir: str,
+        data: str | None = None,
+        config: dict[str, Any] | None = None,
+        store_name: str | None = None,
+        threads: int = 1,
+    ):
+        import torch
+
+        torch.set_num_threads(threads)
+        store = ray.get_actor(store_name) if store_name else None
+        super().__init__(
+            WorldModel.load(checkpoint),
+            RolloutDataset.open(data) if data else None,
+            ContinualConfig(**(config or {})),
+            checkpoint_dir=checkpoint_dir,
+            publish=(lambda model, version: publish(store, model, version)) if store else None,
+        )
+
+    def state(self) -> dict[str, Any]:
+        return {"version": self.version, "updates": self.updates, "real_steps": self.num_steps,
+                "episodes": sorted(self.episodes)}  # fmt: skip
+
+
+ModelTrainerActor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=-1)(_TrainerProcess)

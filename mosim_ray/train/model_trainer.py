@@ -1,0 +1,174 @@
+"""``ModelTrainer``: keeps a world model learning as real data arrives (few-shot, on-policy).
+
+It owns the model, its optimizer state and the real dataset (episodes read from shards plus the
+newest real episodes in memory). ``train(n)`` continues training, never from scratch; after each
+call the weights go out under a version number that only grows (``publish``). With a checkpoint
+folder, the trainer saves itself before it publishes and a new trainer on the same folder resumes
+from there, so a restarted trainer never publishes a version that env runners have already seen
+with other weights.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mosim_ray.data.reader import Episode, RolloutDataset
+from mosim_ray.model.world_model import WorldModel
+
+Publisher = Callable[[WorldModel, int], Any]
+
+
+@dataclass(frozen=True)
+class ContinualConfig:
+    batch_size: int = 256
+    lr: float = 3e-4
+    horizon: int = 16
+    """rollout length of the training loss (shorter episodes are skipped until long enough)"""
+    grad_clip: float = 1.0
+    normalize_loss: bool = True
+    seed: int = 0
+
+
+def episode_from_rows(rows: dict[str, np.ndarray]) -> Episode:
+    """An ``Episode`` from ``run_episode``'s per-row arrays (T+1 rows)."""
+    return Episode(
+        id=int(rows["episode"][0]),
+        states=np.hstack([rows["qpos"], rows["qvel"]]).astype(np.float32),
+        actions=np.asarray(rows["action"][:-1], dtype=np.float32),
+        rewards=np.asarray(rows["reward"][:-1], dtype=np.float32),
+        observations=np.asarray(rows["observation"], dtype=np.float32),
+        contexts=np.asarray(rows["context"], dtype=np.float32),
+    )
+
+
+class ModelTrainer:
+    """Continual training of ``model`` on ``data`` plus episodes added with ``add_episodes``."""
+
+    STATE = "model_trainer.pt"
+
+    def __init__(
+        self,
+        model: WorldModel,
+        data: RolloutDataset | None = None,
+        config: ContinualConfig = ContinualConfig(),
+        checkpoint_dir: str | Path | None = None,
+        publish: Publisher | None = None,
+    ):
+        self.model, self.config, self.publish = model, config, publish
+        self.dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self.episodes: dict[int, Episode] = {e.id: e for e in (data.episodes if data else [])}
+        self.rng = np.random.default_rng(config.seed)
+        self.opt = torch.optim.Adam(model.dynamics.parameters(), lr=config.lr)
+        self.version, self.updates, self.seconds = 0, 0, 0.0
+        self._sampler = None
+        if self.dir is not None and (self.dir / self.STATE).is_file():
+            self._restore()
+
+    # --- data ------------------------------------------------------------------------------------
+    @property
+    def num_steps(self) -> int:
+        return sum(e.length for e in self.episodes.values())
+
+    def add_episodes(self, episodes: list[dict[str, np.ndarray] | Episode]) -> int:
+        """Add real episodes (``run_episode`` rows or ``Episode``); an id already held is ignored,
+        so a re-sent episode is never counted twice. Returns how many were new."""
+        new = 0
+        for ep in episodes:
+            ep = ep if isinstance(ep, Episode) else episode_from_rows(ep)
+            if ep.id in self.episodes:
+                continue
+            self.episodes[ep.id] = ep
+            new += 1
+        if new:
+            self._sampler = None
+        return new
+
+    def _segments(self):
+        if self._sampler is None:
+            data = RolloutDataset(self.model.task, {}, list(self.episodes.values()))
+            self._sampler = data.segments(self.config.horizon)
+        return self._sampler
+
+    # --- training --------------------------------------------------------------------------------
+    def train(self, n_updates: int) -> dict[str, Any]:
+        """``n_updates`` gradient steps, then checkpoint and publish a new version."""
+        if n_updates < 1:
+            raise ValueError(f"n_updates must be >= 1, got {n_updates}")
+        cfg, dyn = self.config, self.model.dynamics
+        sampler = self._segments()
+        weights = torch.full((cfg.horizon,), 1.0 / cfg.horizon)
+        t0, losses = time.perf_counter(), []
+        dyn.train()
+        for _ in range(n_updates):
+            states, actions = sampler.sample(cfg.batch_size, self.rng)
+            loss = dyn.loss(states, actions, weights, normalized=cfg.normalize_loss)
+            if not torch.isfinite(loss):
+                continue  # a bad batch must not poison the weights env runners will pull
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(dyn.parameters(), cfg.grad_clip)
+            self.opt.step()
+            losses.append(float(loss))
+            self.updates += 1
+        dyn.eval()
+        self.seconds += time.perf_counter() - t0
+        self.version += 1
+        self.checkpoint()
+        if self.publish is not None:
+            self.publish(self.model, self.version)
+        return {
+            "version": self.version,
+            "updates": self.updates,
+            "loss": float(np.mean(losses)) if losses else float("nan"),
+            "skipped": n_updates - len(losses),
+            "real_steps": self.num_steps,
+        }
+
+    # --- persistence -----------------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        if self.dir is None:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.model.save(self.dir / "model", version=self.version, updates=self.updates)
+        state = {
+            "opt": self.opt.state_dict(),
+            "version": self.version,
+            "updates": self.updates,
+            "seconds": self.seconds,
+            "rng": self.rng.bit_generator.state,
+            "episodes": {i: vars(e) for i, e in self.episodes.items()},
+            "config": asdict(self.config),
+        }
+        tmp = self.dir / (self.STATE + ".tmp")
+        torch.save(state, tmp)
+        tmp.replace(self.dir / self.STATE)  # weights first, state last: the state is never ahead
+
+    def _restore(self) -> None:
+        state = torch.load(self.dir / self.STATE, weights_only=False)
+        saved = WorldModel.load(self.dir / "model")
+        self.model.dynamics.load_state_dict(saved.dynamics.state_dict())
+        self.opt.load_state_dict(state["opt"])
+        self.version, self.updates = state["version"], state["updates"]
+        self.seconds = state["seconds"]
+        self.rng.bit_generator.state = state["rng"]
+        self.episodes = {int(i): Episode(**e) for i, e in state["episodes"].items()}
+        self._sampler = None
+
+    def summary(self) -> str:
+        return json.dumps(
+            {
+                "version": self.version,
+                "updates": self.updates,
+                "episodes": len(self.episodes),
+                "real_steps": self.num_steps,
+                "seconds": round(self.seconds, 1),
+            }  # fmt: skip
+        )

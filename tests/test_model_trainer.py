@@ -1,0 +1,71 @@
+"""ModelTrainer: continual training, no double counting, versioned publishing, resume after kill."""
+
+import numpy as np
+import pytest
+
+from mosim_ray.data import EpisodeCollector, RolloutDataset
+from mosim_ray.data.shards import shard_name
+from mosim_ray.model import WorldModel
+from mosim_ray.train import ContinualConfig, ModelTrainer
+
+CFG = ContinualConfig(batch_size=32, horizon=4, lr=1e-3)
+
+
+@pytest.fixture(scope="module")
+def reacher_data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    EpisodeCollector("reacher-easy", 60).write_shard(folder / shard_name(0), [0, 1, 2], seed=0)
+    return folder
+
+
+def test_train_continues_and_publishes_growing_versions(reacher_data, tmp_path):
+    published = []
+    model = WorldModel.load("pretrained/reacher-easy")
+    before = [p.clone() for p in model.dynamics.parameters()]
+    trainer = ModelTrainer(model, RolloutDataset.open(reacher_data), CFG, tmp_path,
+                           publish=lambda m, v: published.append(v))  # fmt: skip
+    first = trainer.train(5)
+    second = trainer.train(5)
+    assert published == [1, 2] and second["updates"] == 10 and np.isfinite(second["loss"])
+    assert any(not p.equal(b) for p, b in zip(model.dynamics.parameters(), before))
+    # the same folder resumes: version, updates, optimizer and data come back
+    again = ModelTrainer(WorldModel.load("pretrained/reacher-easy"), None, CFG, tmp_path)
+    assert (again.version, again.updates, len(again.episodes)) == (2, 10, 3)
+    for p, q in zip(again.model.dynamics.parameters(), model.dynamics.parameters()):
+        assert p.equal(q)
+    assert again.train(1)["version"] == 3
+    assert first["real_steps"] == 180
+
+
+def test_new_episodes_count_once(reacher_data):
+    trainer = ModelTrainer(WorldModel.load("pretrained/reacher-easy"),
+                           RolloutDataset.open(reacher_data), CFG)  # fmt: skip
+    new = EpisodeCollector("reacher-easy", 30).collect([7, 8], seed=1)
+    assert trainer.add_episodes(new) == 2
+    assert trainer.add_episodes(new) == 0  # re-sent: not counted twice
+    assert trainer.num_steps == 180 + 60
+    assert trainer.train(2)["real_steps"] == 240
+
+
+@pytest.mark.ray
+def test_killed_trainer_actor_resumes_and_versions_never_go_backwards(ray_local, tmp_path):
+    from mosim_ray.actors.model_store import model_store
+    from mosim_ray.actors.model_trainer import ModelTrainerActor
+
+    ray = ray_local
+    store = model_store("test-trainer-store")
+    trainer = ModelTrainerActor.options(num_cpus=0).remote(
+        "pretrained/reacher-easy", str(tmp_path / "trainer"), None,
+        {"batch_size": 16, "horizon": 4}, "test-trainer-store",
+    )  # fmt: skip
+    eps = EpisodeCollector("reacher-easy", 30).collect([0, 1], seed=0)
+    assert ray.get(trainer.add_episodes.remote(eps)) == 2
+    assert ray.get(trainer.train.remote(3))["version"] == 1
+    assert ray.get(trainer.train.remote(3))["version"] == 2
+    ray.kill(trainer, no_restart=False)  # Ray restarts it with the same arguments
+    state = ray.get(trainer.state.remote())
+    assert state["version"] == 2 and state["updates"] == 6 and state["episodes"] == [0, 1]
+    assert ray.get(trainer.train.remote(2))["version"] == 3
+    assert ray.get(store.get_version.remote()) == 3
+    ray.kill(trainer, no_restart=True)
+    ray.kill(store)
