@@ -17,12 +17,15 @@ from mosim_ray.model import ModelConfig, WorldModel
 
 
 class WeightsStore:
-    """Plain store: (version, model config, weights as numpy arrays)."""
+    """Plain store: (version, model config, weights as numpy arrays), and real reset states
+    (states [M, D], contexts [M, C]) under a version of their own."""
 
     def __init__(self):
         self.version = 0
         self.config: dict[str, Any] | None = None
         self.weights: dict[str, np.ndarray] | None = None
+        self.resets_version = 0
+        self.resets: tuple[np.ndarray, np.ndarray] | None = None
 
     def publish(self, config: dict[str, Any], weights: dict[str, np.ndarray], version: int) -> int:
         """Store weights under ``version``, which must be newer than the stored one."""
@@ -43,6 +46,18 @@ class WeightsStore:
         if self.weights is None or self.version <= version:
             return None
         return self.version, self.config, self.weights
+
+    def publish_resets(self, states: np.ndarray, contexts: np.ndarray) -> int:
+        """Real states imagined episodes should start from; returns their new version."""
+        self.resets = (states, contexts)
+        self.resets_version += 1
+        return self.resets_version
+
+    def get_resets_if_newer(self, version: int):
+        """(version, states, contexts) when newer reset states than ``version`` are held."""
+        if self.resets is None or self.resets_version <= version:
+            return None
+        return (self.resets_version, *self.resets)
 
 
 ModelStore = ray.remote(num_cpus=0, max_restarts=-1)(WeightsStore)
@@ -85,6 +100,15 @@ class StorePuller:
 
     def fetch(self, version: int):
         return ray.get(self.store.get_if_newer.remote(version))
+
+    def resets(self, version: int):
+        """Reset-states source for ``ImaginedVecEnv``: (version, ResetPool) or None."""
+        from mosim_ray.envs.imagined import ResetPool
+
+        got = ray.get(self.store.get_resets_if_newer.remote(version))
+        if got is None:
+            return None
+        return got[0], ResetPool(np.asarray(got[1]), np.asarray(got[2]))
 
     def __call__(self, version: int):
         got = self.fetch(version)

@@ -91,6 +91,7 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         exact_rewards: bool = False,
         functions: TaskFunctions | None = None,
         task: str | None = None,
+        resets_source: Callable[[int], tuple[int, ResetPool] | None] | None = None,
     ):
         if (
             isinstance(num_envs, bool)
@@ -119,6 +120,8 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         self.weights_source = weights_source
         self.sync_every = int(sync_every)
         self.reset_pool = reset_pool
+        self.resets_source = resets_source
+        self.resets_version = 0
         self.model_version = 0
         self.counters = {
             "imagined_steps": 0,
@@ -146,12 +149,17 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         self.model_version = int(version)
 
     def _maybe_pull(self) -> None:
-        if self.weights_source is None or self._calls % self.sync_every:
+        if self._calls % self.sync_every:
             return
-        newer = self.weights_source(self.model_version)
-        if newer is not None:
-            self.set_weights(newer[1], newer[0])
-            self.counters["weight_pulls"] += 1
+        if self.weights_source is not None:
+            newer = self.weights_source(self.model_version)
+            if newer is not None:
+                self.set_weights(newer[1], newer[0])
+                self.counters["weight_pulls"] += 1
+        if self.resets_source is not None:
+            resets = self.resets_source(self.resets_version)
+            if resets is not None:
+                self.resets_version, self.reset_pool = resets
 
     def set_reset_pool(self, pool: ResetPool | None) -> None:
         """Start later episodes from these real states (None: the task's own resets)."""

@@ -28,6 +28,7 @@ IMAGINED_KEYS = {
     "max_abs_velocity": "a predicted |qvel| above this ends the sub-episode (default 1e3)",
     "sync_every": "vector steps between version checks with the model store (default 100)",
     "exact_rewards": "compute obs/reward with MuJoCo even where a vectorized version exists",
+    "resets_from_store": "start episodes from the real states the model store publishes",
     "density": "folder of a fitted StateActionDensity: reward += scale*(sigmoid((log p-c)/s)-1)",
     "penalty_scale": "density penalty scale (default 1.0)",
     "penalty_c": "density penalty centre c (default -30, the authors')",
@@ -71,6 +72,7 @@ def make_imagined_env(config: dict[str, Any]) -> ImaginedVecEnv:
         sync_every=int(config.get("sync_every", 100)),
         exact_rewards=bool(config.get("exact_rewards", False)),
         task=config.get("task"),
+        resets_source=puller.resets if (puller and config.get("resets_from_store")) else None,
     )
     env.model_version = version
     return env

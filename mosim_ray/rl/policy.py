@@ -12,19 +12,21 @@ MODULE_PATH = ("learner_group", "learner", "rl_module", "default_policy")
 
 
 class RLlibPolicy:
-    """Deterministic action of a saved RLlib module (``algo.save_to_path`` folder or the module
-    folder itself), mapped from the module's [-1, 1] to the action bounds, plus optional
+    """Deterministic action of an RLlib module (an object, an ``algo.save_to_path`` folder or the
+    module folder itself), mapped from the module's [-1, 1] to the action bounds, plus optional
     Gaussian noise (``noise`` as a share of the half-range) for more varied test data."""
 
-    def __init__(self, path: str | Path, low, high, noise: float = 0.0, seed: int = 0):
+    def __init__(self, path_or_module, low, high, noise: float = 0.0, seed: int = 0):
         from ray.rllib.core.rl_module.rl_module import RLModule
 
-        path = Path(path)
-        module_dir = path.joinpath(*MODULE_PATH) if (path / MODULE_PATH[0]).is_dir() else path
-        if not module_dir.is_dir():
-            raise FileNotFoundError(f"{path}: not an RLlib algorithm or module checkpoint")
-        self.path = str(path)
-        self.module = RLModule.from_checkpoint(str(module_dir))
+        if isinstance(path_or_module, (str, Path)):
+            path = Path(path_or_module)
+            module_dir = path.joinpath(*MODULE_PATH) if (path / MODULE_PATH[0]).is_dir() else path
+            if not module_dir.is_dir():
+                raise FileNotFoundError(f"{path}: not an RLlib algorithm or module checkpoint")
+            self.module = RLModule.from_checkpoint(str(module_dir))
+        else:  # an RLModule object (e.g. the algorithm's current one, sent to a collector actor)
+            self.module = path_or_module
         self.low, self.high = np.asarray(low, np.float64), np.asarray(high, np.float64)
         self.noise = float(noise)
         self.rng = np.random.default_rng(seed)

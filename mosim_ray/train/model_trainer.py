@@ -103,6 +103,8 @@ class ModelTrainer:
         if n_updates < 1:
             raise ValueError(f"n_updates must be >= 1, got {n_updates}")
         cfg, dyn = self.config, self.model.dynamics
+        if not self.episodes:
+            raise ValueError("ModelTrainer has no real episodes to train on yet")
         sampler = self._segments()
         weights = torch.full((cfg.horizon,), 1.0 / cfg.horizon)
         t0, losses = time.perf_counter(), []
@@ -131,6 +133,14 @@ class ModelTrainer:
             "skipped": n_updates - len(losses),
             "real_steps": self.num_steps,
         }
+
+    def publish_now(self) -> int:
+        """Checkpoint and publish the current weights as a new version (e.g. the starting model)."""
+        self.version += 1
+        self.checkpoint()
+        if self.publish is not None:
+            self.publish(self.model, self.version)
+        return self.version
 
     # --- persistence -----------------------------------------------------------------------------
     def checkpoint(self) -> None:
