@@ -28,7 +28,7 @@ from mosim_ray.config import ZeroShotRun
 from mosim_ray.envs.imagined import check_same_physics
 from mosim_ray.eval.plots import plot_rl_curves
 from mosim_ray.model import WorldModel
-from mosim_ray.model.world_model import PRETRAINED_DIR
+from mosim_ray.model.world_model import shipped_model
 from mosim_ray.rl.loop import parse_overrides
 from mosim_ray.rl.zero_shot import run_zero_shot
 from mosim_ray.tasks import check_task_name
@@ -79,20 +79,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--address", default=None, help="Ray address (default: a local Ray)")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
-
-
-def shipped_model(task: str) -> str:
-    """The shipped model of the task, or of another task of the same robot (reacher-hard)."""
-    names = sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / "config.json").is_file())
-    same = [n for n in names if n == task] or [
-        n for n in names if n.split("-")[0] == task.split("-")[0]
-    ]
-    if not same:
-        raise ValueError(
-            f"no shipped model for {task!r} (shipped: {', '.join(names)}); pass --checkpoint, or "
-            "--collect-episodes N to train one here"
-        )
-    return f"pretrained/{same[0]}"
 
 
 def world_model(args, out: Path) -> tuple[str, int]:

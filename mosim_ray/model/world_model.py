@@ -183,3 +183,17 @@ def _resolve(path: str | Path) -> Path:
         )
         raise CheckpointError(f"no shipped model {p}; shipped: {', '.join(known) or 'none'}")
     raise CheckpointError(f"no such checkpoint directory: {p}")
+
+
+def shipped_model(task: str) -> str:
+    """The shipped model of the task, or of another task of the same robot (reacher-hard)."""
+    names = sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / "config.json").is_file())
+    same = [n for n in names if n == task] or [
+        n for n in names if n.split("-")[0] == task.split("-")[0]
+    ]
+    if not same:
+        raise ValueError(
+            f"no shipped model for {task!r} (shipped: {', '.join(names)}); pass --checkpoint, or "
+            "--collect-episodes N to train one here"
+        )
+    return f"pretrained/{same[0]}"
