@@ -164,7 +164,8 @@ def main(argv=None) -> int:
         wall_s=time.perf_counter() - started,
         command=" ".join(["python", "pipelines/zero_shot.py", *(argv or sys.argv[1:])]),
     )
-    curves = {"zero-shot (x: imagined steps)": result["curve"]}
+    label = f"zero-shot, imagined episodes of {args.time_limit} steps (x: imagined steps)"
+    curves = {label: result["curve"]}
     if args.baseline:
         base = json.loads(Path(args.baseline).read_text())
         result["baseline_sac_real_return_mean"] = base["real_return_mean"]

@@ -10,7 +10,7 @@ from mosim_ray.data.shards import shard_name
 pytestmark = pytest.mark.ray
 
 
-def test_few_shot_counts_hold_exactly(ray_local, tmp_path):
+def test_few_shot_counts_hold_exactly_even_when_the_trainer_is_killed(ray_local, tmp_path):
     from mosim_ray.rl.few_shot import FewShotRun, run_few_shot
 
     data = tmp_path / "data"
@@ -23,8 +23,16 @@ def test_few_shot_counts_hold_exactly(ray_local, tmp_path):
         overrides={"train_batch_size_per_learner": 32, "min_sample_timesteps_per_iteration": 64},
     )  # fmt: skip
     rounds = []
-    result = run_few_shot(run, tmp_path / "out", on_round=rounds.append)
+
+    def kill_trainer_after_first_round(point):
+        rounds.append(point)
+        if point["rounds"] == 1:  # Ray restarts it; it resumes from its checkpoint
+            ray_local.kill(ray_local.get_actor("few-shot-out-0-trainer"), no_restart=False)
+
+    result = run_few_shot(run, tmp_path / "out", on_round=kill_trainer_after_first_round)
+    # no real episode lost or counted twice across the restart
     assert result["rounds"] == 2 and result["real_steps"] == 80 and result["real_episodes"] == 4
+    assert result["trainer_real_steps"] == 3 * 40 + 80  # the trainer holds every one, once
     assert result["model_updates"] == result["imagined_steps"] // 50
     for point in rounds:  # each round came after its share of imagined steps, never before
         assert point["imagined_steps"] >= 256 * point["rounds"]

@@ -94,7 +94,7 @@ def run_few_shot(
     out.mkdir(parents=True, exist_ok=True)
     name = f"few-shot-{out.resolve().name}-{run.seed}"
     store = model_store(f"{name}-store")
-    trainer = ModelTrainerActor.remote(
+    trainer = ModelTrainerActor.options(name=f"{name}-trainer").remote(
         str(run.checkpoint), str(out / "trainer"), run.data,
         {"batch_size": run.model_batch, "horizon": run.model_horizon, "lr": run.model_lr,
          "seed": run.seed}, f"{name}-store",
@@ -160,6 +160,7 @@ def run_few_shot(
             if on_round is not None:
                 on_round(point)
         final = evaluator(algo)
+        held = ray.get(trainer.state.remote())
         algo.save_to_path(str((out / "policy").resolve()))
     finally:
         algo.stop()
@@ -174,6 +175,8 @@ def run_few_shot(
         "real_returns": final.returns.tolist(),
         "eval_episodes": run.eval_episodes,
         **counts,
+        "trainer_real_steps": held["real_steps"],
+        "trainer_model_version": held["version"],
         "seconds": time_in,
         "wall_s": time.perf_counter() - t0,
         "curve": curve,

@@ -89,6 +89,7 @@ class ModelTrainer:
             new += 1
         if new:
             self._sampler = None
+            self.checkpoint()  # a restarted trainer must not lose what it already took in
         return new
 
     def _segments(self):
