@@ -24,7 +24,7 @@ class RLlibPolicy:
             module_dir = path.joinpath(*MODULE_PATH) if (path / MODULE_PATH[0]).is_dir() else path
             if not module_dir.is_dir():
                 raise FileNotFoundError(f"{path}: not an RLlib algorithm or module checkpoint")
-            self.module = RLModule.from_checkpoint(str(module_dir))
+            self.module = RLModule.from_checkpoint(str(module_dir.resolve()))  # RLlib wants a URI
         else:  # an RLModule object (e.g. the algorithm's current one, sent to a collector actor)
             self.module = path_or_module
         self.low, self.high = np.asarray(low, np.float64), np.asarray(high, np.float64)
