@@ -17,12 +17,12 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The main job, laptop-sized (about 12 minutes on 2 cores): real reacher rollouts collected by Ray
+# The main job, laptop-sized (about 12-15 minutes on 2 cores): real reacher rollouts collected by Ray
 # actors, a MoSim model trained on them, its multi-step error against held-out real episodes, then
 # SAC trained only inside that model and scored in real MuJoCo.
 DEMO_TASK ?= reacher-easy
 DEMO_MINUTES ?= 4
-DEMO_RL_STEPS ?= 15000
+DEMO_RL_STEPS ?= 30000
 demo: $(STAMP)
 	$(VENV)/bin/python pipelines/collect.py --task $(DEMO_TASK) --episodes 60 --steps 500 --process poisson --out demo/data
 	$(VENV)/bin/python pipelines/train.py --task $(DEMO_TASK) --data demo/data --out demo/run --minutes $(DEMO_MINUTES)
