@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ import torch
 
 from mosim_ray.eval.plots import plot_rl_curves
 from mosim_ray.model.world_model import shipped_model
+from mosim_ray.rl.cli import start_ray, write_result
 from mosim_ray.rl.few_shot import FewShotRun, run_few_shot
 from mosim_ray.rl.loop import parse_overrides
 from mosim_ray.tasks import check_task_name
@@ -91,8 +91,7 @@ def main(argv=None) -> int:
     )
     out = Path(args.out or f"runs/few_shot/{args.task}")
     torch.set_num_threads(args.threads)
-    ray.init(address=args.address, include_dashboard=False, log_to_driver=False,
-             configure_logging=False, num_cpus=None if args.address else os.cpu_count())  # fmt: skip
+    start_ray(args.address)
     started = time.perf_counter()
     result = run_few_shot(
         run,
@@ -117,9 +116,7 @@ def main(argv=None) -> int:
                       baseline_sac_env_steps=base["env_steps"])  # fmt: skip
         curves["SAC in the real env (x: real steps)"] = base["curve"]
     plot_rl_curves(curves, out / "curve.png", f"{args.task}: few-shot")
-    for path in [out / "result.json", *([Path(args.json)] if args.json else [])]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=1))
+    write_result(result, out, args.json)
     print(f"{args.task}: real return {result['real_return_mean']:.1f} ± "
           f"{result['real_return_std']:.1f} after {result['real_steps']:,} real and "
           f"{result['imagined_steps']:,} imagined steps ({result['wall_s']:.0f} s) -> {out}")  # fmt: skip

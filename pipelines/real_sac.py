@@ -9,8 +9,6 @@ side. Writes result.json, curve.csv, curve.png and the policy checkpoint to --ou
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +18,7 @@ import torch
 
 from mosim_ray.eval.plots import plot_rl_curves
 from mosim_ray.rl.algorithms import algorithm_config
+from mosim_ray.rl.cli import start_ray, write_result
 from mosim_ray.rl.envs import REAL, register_envs
 from mosim_ray.rl.evaluation import RealEvaluator
 from mosim_ray.rl.loop import parse_overrides, train_with_evaluation, write_curve
@@ -69,8 +68,7 @@ def main(argv=None) -> int:
     started = time.perf_counter()
 
     torch.set_num_threads(args.threads)
-    ray.init(address=args.address, include_dashboard=False, log_to_driver=False,
-             configure_logging=False, num_cpus=None if args.address else os.cpu_count())  # fmt: skip
+    start_ray(args.address)
     register_envs()
     config = algorithm_config(
         args.algo,
@@ -118,9 +116,7 @@ def main(argv=None) -> int:
     }
     write_curve(curve, out / "curve.csv")
     plot_rl_curves({"SAC in the real env": result["curve"]}, out / "curve.png", args.task)
-    for path in [out / "result.json", *([Path(args.json)] if args.json else [])]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=1))
+    write_result(result, out, args.json)
     print(f"{args.task}: {final.line()} after {result['env_steps']:,} real steps "
           f"({result['wall_s']:.0f} s) -> {out}")  # fmt: skip
     return 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import ray
 from ray import tune
 
 from mosim_ray.config import ConfigError, load_sweep
+from mosim_ray.rl.cli import start_ray
 from mosim_ray.rl.sweep import make_trainable, plot_params, tune_space, write_table
 
 
@@ -49,8 +49,7 @@ def main(argv=None) -> int:
     if Path(checkpoint).exists():
         checkpoint = str(Path(checkpoint).resolve())  # trials run in their own folders
 
-    ray.init(address=args.address, include_dashboard=False, log_to_driver=False,
-             configure_logging=False, num_cpus=None if args.address else os.cpu_count())  # fmt: skip
+    start_ray(args.address)
     trainable = make_trainable(sweep, checkpoint)
     scheduler = None
     if sweep.scheduler == "asha":

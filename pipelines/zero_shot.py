@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from mosim_ray.envs.imagined import check_same_physics
 from mosim_ray.eval.plots import plot_rl_curves
 from mosim_ray.model import WorldModel
 from mosim_ray.model.world_model import shipped_model
+from mosim_ray.rl.cli import start_ray, write_result
 from mosim_ray.rl.loop import parse_overrides
 from mosim_ray.rl.zero_shot import run_zero_shot
 from mosim_ray.tasks import check_task_name
@@ -144,8 +144,7 @@ def main(argv=None) -> int:
         overrides=overrides,
     )
     torch.set_num_threads(args.threads)
-    ray.init(address=args.address, include_dashboard=False, log_to_driver=False,
-             configure_logging=False, num_cpus=None if args.address else os.cpu_count())  # fmt: skip
+    start_ray(args.address)
     result = run_zero_shot(
         run,
         checkpoint,
@@ -177,9 +176,7 @@ def main(argv=None) -> int:
     plot_rl_curves(
         curves, out / "curve.png", f"{args.task}: zero-shot {args.algo.upper()} in MoSim"
     )
-    for path in [out / "result.json", *([Path(args.json)] if args.json else [])]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=1))
+    write_result(result, out, args.json)
     print(f"{args.task}: real return {result['real_return_mean']:.1f} ± {result['real_return_std']:.1f} "
           f"after {result['imagined_steps']:,} imagined steps "
           f"and {real_steps:,} real steps ({result['wall_s']:.0f} s) -> {out}")  # fmt: skip
