@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The main job, laptop-sized (about 12-15 minutes on 2 cores): real reacher rollouts collected by Ray
+# The main job, laptop-sized (about 8 minutes on 2 cores): real reacher rollouts collected by Ray
 # actors, a MoSim model trained on them, its multi-step error against held-out real episodes, then
 # SAC trained only inside that model and scored in real MuJoCo.
 DEMO_TASK ?= reacher-easy
