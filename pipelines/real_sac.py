@@ -20,8 +20,7 @@ from mosim_ray.eval.plots import plot_rl_curves
 from mosim_ray.rl.algorithms import algorithm_config
 from mosim_ray.rl.cli import start_ray, write_result
 from mosim_ray.rl.envs import REAL, register_envs
-from mosim_ray.rl.evaluation import RealEvaluator
-from mosim_ray.rl.loop import parse_overrides, train_with_evaluation, write_curve
+from mosim_ray.rl.loop import parse_overrides, train_and_judge
 from mosim_ray.tasks import check_task_name
 
 
@@ -81,13 +80,14 @@ def main(argv=None) -> int:
         **({"learning_starts": args.learning_starts} if args.algo == "sac" else {}),
         **overrides,
     )
-    algo = config.build_algo()
-    evaluator = RealEvaluator(config, args.task, args.eval_episodes, args.eval_time_limit)
-    curve, final = train_with_evaluation(
-        algo,
-        evaluator,
+    curve, final = train_and_judge(
+        config,
+        args.task,
         args.env_steps,
         args.eval_every,
+        args.eval_episodes,
+        args.eval_time_limit,
+        out,
         progress=not args.no_progress,
         label="real steps",
         on_point=lambda p: print(
@@ -96,9 +96,6 @@ def main(argv=None) -> int:
             flush=True,
         ),
     )
-    algo.save_to_path(str((out / "policy").resolve()))
-    algo.stop()
-    evaluator.stop()
     ray.shutdown()
 
     result = {
@@ -114,7 +111,6 @@ def main(argv=None) -> int:
         "curve": [vars(p) for p in curve],
         "command": " ".join(["python", "pipelines/real_sac.py", *(argv or sys.argv[1:])]),
     }
-    write_curve(curve, out / "curve.csv")
     plot_rl_curves({"SAC in the real env": result["curve"]}, out / "curve.png", args.task)
     write_result(result, out, args.json)
     print(f"{args.task}: {final.line()} after {result['env_steps']:,} real steps "

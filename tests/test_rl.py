@@ -122,3 +122,21 @@ def test_zero_shot_rejects_a_bad_override(tmp_path):
 
     r = run("pipelines/zero_shot.py", "--set", "no_equals_sign", "--out", str(tmp_path))
     assert r.returncode == 2 and "KEY=VALUE" in r.stderr
+
+
+def test_real_sac_baseline_pipeline_end_to_end(tmp_path):
+    from test_pipelines import run
+
+    out = tmp_path / "rs"
+    r = run(
+        "pipelines/real_sac.py",
+        *("--env-steps", "300", "--learning-starts", "64", "--eval-every", "150"),
+        *("--eval-episodes", "2", "--eval-time-limit", "30", "--time-limit", "50"),
+        *("--out", str(out), "--no-progress", "--set", "train_batch_size_per_learner=32"),
+        *("--set", "min_sample_timesteps_per_iteration=100"),
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    result = json.loads((out / "result.json").read_text())
+    assert result["env_steps"] >= 300 and len(result["real_returns"]) == 2
+    assert (out / "curve.csv").is_file() and (out / "policy").is_dir()

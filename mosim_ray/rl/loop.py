@@ -91,6 +91,34 @@ def train_with_evaluation(
     return curve, last
 
 
+def train_and_judge(
+    config,
+    task: str,
+    env_steps: int,
+    eval_every: int,
+    eval_episodes: int,
+    eval_time_limit: int,
+    out: Path,
+    progress: bool = True,
+    label: str = "steps",
+    on_point: Callable[[CurvePoint], None] | None = None,
+) -> tuple[list[CurvePoint], EvalResult]:
+    """Build the algorithm of an RLlib ``config``, train it with real-env evaluation, save the
+    policy (``out/policy``) and the curve (``out/curve.csv``); always stops what it started."""
+    algo = config.build_algo()
+    evaluator = RealEvaluator(config, task, eval_episodes, eval_time_limit)
+    try:
+        curve, final = train_with_evaluation(
+            algo, evaluator, env_steps, eval_every, progress, label, on_point
+        )
+        algo.save_to_path(str((out / "policy").resolve()))
+    finally:
+        algo.stop()
+        evaluator.stop()
+    write_curve(curve, out / "curve.csv")
+    return curve, final
+
+
 def write_curve(curve: list[CurvePoint], path: str | Path) -> None:
     rows = [asdict(p) for p in curve]
     with open(path, "w", newline="") as f:

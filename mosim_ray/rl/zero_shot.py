@@ -14,8 +14,7 @@ from typing import Any
 from mosim_ray.config import ZeroShotRun
 from mosim_ray.rl.algorithms import algorithm_config
 from mosim_ray.rl.envs import IMAGINED, register_envs
-from mosim_ray.rl.evaluation import RealEvaluator
-from mosim_ray.rl.loop import CurvePoint, train_with_evaluation, write_curve
+from mosim_ray.rl.loop import CurvePoint, train_and_judge
 
 
 def run_zero_shot(
@@ -43,23 +42,18 @@ def run_zero_shot(
         **({"learning_starts": run.learning_starts} if run.algo == "sac" else {}),
         **run.overrides,
     )
-    algo = config.build_algo()
-    evaluator = RealEvaluator(config, run.task, run.eval_episodes, run.eval_time_limit)
-    try:
-        curve, final = train_with_evaluation(
-            algo,
-            evaluator,
-            run.imagined_steps,
-            run.eval_every,
-            progress=progress,
-            label="imagined steps",
-            on_point=on_point,
-        )
-        algo.save_to_path(str((out / "policy").resolve()))
-    finally:
-        algo.stop()
-        evaluator.stop()
-    write_curve(curve, out / "curve.csv")
+    curve, final = train_and_judge(
+        config,
+        run.task,
+        run.imagined_steps,
+        run.eval_every,
+        run.eval_episodes,
+        run.eval_time_limit,
+        out,
+        progress=progress,
+        label="imagined steps",
+        on_point=on_point,
+    )
     return {
         "task": run.task,
         "algo": run.algo,
