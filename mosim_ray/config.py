@@ -40,7 +40,170 @@ class ZeroShotRun:
     """RLlib config overrides (``algorithm_config``'s keyword form)."""
 
 
-RUNS = {"zero_shot": ZeroShotRun}
+SCHEDULES = ("few_shot", "on_policy")
+
+
+@dataclass(frozen=True)
+class MoSimSettings:
+    """What ``MoSimSACConfig.mosim(...)`` sets: the schedule, its ratios and the model's training.
+
+    Every ratio a sample-efficiency claim rests on is a field here.
+    """
+
+    schedule: str = "few_shot"
+    """"few_shot": SAC learns in imagination, real data comes in rounds; "on_policy": the policy
+    acts in the real env and also learns from short imagined branches off real states."""
+    task: str = "reacher-easy"
+    checkpoint: str | None = None
+    """starting world model (folder or shipped name; default: the shipped model of ``task``)"""
+    data: str | None = None
+    """real shards the starting model was trained on: the trainer's starting dataset"""
+    # --- model training (both schedules) ---
+    model_update_every: int = 100
+    """imagined steps (few_shot) or real steps (on_policy) between model updates"""
+    model_steps_per_update: int = 1
+    """model gradient steps at each model update"""
+    model_batch: int = 256
+    model_horizon: int = 16
+    model_lr: float = 3e-4
+    # --- few-shot ---
+    imagined_per_round: int = 5000
+    """imagined steps between real rounds"""
+    real_per_round: int = 1000
+    """real steps per round, split into equal episodes over the collectors"""
+    collectors: int = 0
+    """real collector actors; 0: from the cluster's resources (``actors.placement``)"""
+    collect_noise: float = 0.1
+    """Gaussian action noise of the collectors (share of the half-range)"""
+    imagined_time_limit: int = 100
+    # --- on-policy ---
+    real_time_limit: int = 1000
+    branch_length: int = 1
+    """imagined steps per branch from a real replay state"""
+    branches_per_real_step: float = 4.0
+    branch_batch: int = 256
+    """branches are rolled out together in batches of this many"""
+    real_fraction: float = 0.5
+    """share of real transitions in each policy-update batch (the rest imagined)"""
+    # --- density penalty (imagined steps of both schedules) ---
+    density: str | None = None
+    """folder of a fitted StateActionDensity (pipelines/fit_density.py); None: no penalty"""
+    penalty_scale: float = 1.0
+    penalty_c: float = -30.0
+    penalty_s: float = 10.0
+    penalty_truncate_below: float | None = None
+    # --- evaluation in the real env ---
+    eval_every: int = 1000
+    """real steps between evaluations (few_shot: after every round)"""
+    eval_episodes: int = 10
+    eval_time_limit: int = 1000
+    work_dir: str | None = None
+    """trainer checkpoints (default: under the algorithm's log dir); a restarted run resumes"""
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        positive = ("model_update_every", "model_steps_per_update", "model_batch",
+                    "model_horizon", "imagined_per_round", "real_per_round",
+                    "imagined_time_limit", "real_time_limit", "branch_length", "branch_batch",
+                    "eval_every", "eval_episodes", "eval_time_limit")  # fmt: skip
+        for name in positive:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"mosim {name} must be a positive integer, got {value!r}")
+        if (
+            isinstance(self.collectors, bool)
+            or not isinstance(self.collectors, int)
+            or (self.collectors < 0)
+        ):
+            raise ConfigError(f"mosim collectors must be >= 0 (0: auto), got {self.collectors!r}")
+        if self.collectors and self.real_per_round % self.collectors:
+            raise ConfigError(
+                f"mosim real_per_round ({self.real_per_round}) must be a multiple of collectors "
+                f"({self.collectors}): each collector runs one episode of equal length"
+            )
+        if not 0.0 <= self.real_fraction <= 1.0:
+            raise ConfigError(f"mosim real_fraction must be in [0, 1], got {self.real_fraction}")
+        if self.branches_per_real_step < 0:
+            raise ConfigError("mosim branches_per_real_step must be >= 0")
+
+
+@dataclass(frozen=True)
+class ScheduleRun:
+    """One few-shot or on-policy run (``pipelines/few_shot.py``, ``pipelines/on_policy.py``)."""
+
+    mosim: dict[str, Any] = field(default_factory=dict)
+    """``MoSimSettings`` fields (the schedule comes from the sweep kind or the pipeline)"""
+    real_steps: int = 5000
+    """real-step budget beyond the starting data"""
+    num_envs: int = 16
+    """envs per env runner: imagined robots (few_shot) or real ones (on_policy)"""
+    env_runners: int | None = None
+    """None: from the cluster's resources (``actors.placement``)"""
+    learning_starts: int = 1000
+    seed: int = 0
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """RLlib config overrides (``algorithm_config``'s keyword form)"""
+
+    def settings(self, schedule: str) -> MoSimSettings:
+        return MoSimSettings(**{**self.mosim, "schedule": schedule})
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """One world-model training run judged by its prediction error (``pipelines/train.py``'s
+    settings; ``mosim_ray.train.model_sweep.train_and_judge_model`` runs it)."""
+
+    task: str = "reacher-easy"
+    data: str | None = None
+    """folder of shards (``pipelines/collect.py``); None: the sweep collects a tiny dataset first
+    (smoke runs on a fresh clone, which has no data/)"""
+    kind: str = "mosim"
+    """mosim | structure_free | ensemble | constant (``ModelConfig.kind``)"""
+    size: str = "small"
+    """small | medium | large (``ModelConfig.size``)"""
+    method: str = "auto"
+    """the ODE solver (``ModelConfig.method``): auto | symplectic | rk4 | euler | dopri5"""
+    substeps: int | None = None
+    correctors: int | None = None
+    horizon: int = 16
+    """training rollout length reached at the end of the curriculum"""
+    stages: int | None = None
+    """stages to train (None: all of the model's)"""
+    joint: bool = False
+    minutes: float = 15.0
+    """wall-clock training budget"""
+    max_updates: int | None = None
+    batch_size: int = 256
+    lr: float = 1e-3
+    val_share: float = 0.1
+    """share of the episodes for validation (early stopping, best weights)"""
+    test_share: float = 0.1
+    """share of the episodes held out for the judgement (never trained or validated on)"""
+    eval_horizon: int = 16
+    """the judgement: raw-state MSE of open-loop rollouts of this many steps (``mse_h<H>``)"""
+    eval_segments: int = 256
+    reports: int = 8
+    """intermediate judgements during training, evenly over ``minutes`` (for ASHA)"""
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("horizon", "eval_horizon", "eval_segments", "batch_size", "reports"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"model {name} must be a positive integer, got {value!r}")
+        if self.minutes <= 0:
+            raise ConfigError(f"model minutes must be > 0, got {self.minutes}")
+        shares = (self.val_share, self.test_share)
+        if min(shares) <= 0 or sum(shares) >= 1:
+            raise ConfigError(
+                f"model val_share and test_share must be > 0 with a sum below 1, got "
+                f"{self.val_share} and {self.test_share}"
+            )
+
+
+RUNS = {"zero_shot": ZeroShotRun, "few_shot": ScheduleRun, "on_policy": ScheduleRun,
+        "model": ModelRun}  # fmt: skip
 
 SEARCH_KINDS = ("grid", "choice", "uniform", "loguniform", "randint")
 
@@ -109,12 +272,13 @@ def build_run(kind: str, values: dict[str, Any]):
 
 
 def with_params(run, params: dict[str, Any]):
-    """A copy of a run with search-space values set (``overrides.x`` reaches RLlib overrides)."""
+    """A copy of a run with search-space values set; ``section.x`` sets key x of a dict field
+    (``overrides.x`` reaches RLlib overrides, ``mosim.x`` the schedule's settings)."""
     values = dataclasses.asdict(run)
     for key, value in params.items():
         head, _, rest = key.partition(".")
-        if head == "overrides" and rest:
-            values["overrides"] = {**values["overrides"], rest: value}
+        if rest and isinstance(values.get(head), dict):
+            values[head] = {**values[head], rest: value}
         else:
             values[key] = value
     return type(run)(**values)
@@ -152,3 +316,14 @@ def load_sweep(path: str | Path, smoke: bool = False) -> SweepConfig:
     if config.scheduler not in ("fifo", "asha"):
         raise ConfigError(f"{path}: scheduler must be fifo or asha, got {config.scheduler!r}")
     return config
+
+
+def load_run(path: str | Path, kind: str):
+    """A run file (YAML mapping of the run's fields, e.g. ``configs/few_shot.yaml``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"no such run file: {path}")
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return build_run(kind, raw)

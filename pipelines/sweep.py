@@ -1,12 +1,14 @@
-"""Tune sweep over zero-shot runs, from a YAML file in tune_configs/.
+"""Tune sweep from a YAML file in tune_configs/: zero-shot, few-shot, on-policy or model runs.
 
     python pipelines/sweep.py --config tune_configs/zero_shot_horizon.yaml --smoke
-    python pipelines/sweep.py --config tune_configs/zero_shot_horizon.yaml --storage s3://bucket/sweeps
-    python pipelines/sweep.py --config tune_configs/zero_shot_horizon.yaml --resume
+    python pipelines/sweep.py --config tune_configs/few_shot_schedule.yaml --storage s3://bucket/sweeps
+    python pipelines/sweep.py --config tune_configs/model.yaml --resume
 
-Each trial trains a policy in the world model and reports its real-env return at every
-evaluation. At the end: a table of trials (markdown and CSV), the best settings, and the metric
-plotted against each swept parameter, under <storage>/<sweep name>/.
+The file's ``kind`` says what a trial is: zero_shot (a policy trained in the world model), few_shot
+or on_policy (MoSimSAC to a real-step budget), both reporting the real-env return at every
+evaluation; model (a world model trained for a wall-clock budget, reporting its held-out
+prediction error). At the end: a table of trials (markdown and CSV), the best settings, and the
+metric plotted against each swept parameter, under <storage>/<sweep name>/.
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ import sys
 from pathlib import Path
 
 import ray
-from ray import tune
 
 from mosim_ray.config import ConfigError, load_sweep
 from mosim_ray.rl.cli import start_ray
-from mosim_ray.rl.sweep import make_trainable, plot_params, tune_space, write_table
+from mosim_ray.rl.sweep import check_space, local_folder, prepare, run_sweep
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,80 +39,37 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    name = None
     try:
         sweep = load_sweep(args.config, smoke=args.smoke)
+        name = sweep.name + ("-smoke" if args.smoke else "")
+        storage = args.storage if "://" in args.storage else str(Path(args.storage).resolve())
+        check_space(sweep)
+        sweep = prepare(sweep, local_folder(storage, name))
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    name = sweep.name + ("-smoke" if args.smoke else "")
-    storage = args.storage if "://" in args.storage else str(Path(args.storage).resolve())
-    checkpoint = sweep.run.checkpoint or f"pretrained/{sweep.run.task}"
-    if Path(checkpoint).exists():
-        checkpoint = str(Path(checkpoint).resolve())  # trials run in their own folders
+    checkpoint = None
+    if sweep.run_kind == "zero_shot":  # the other kinds name their model (or data) in the run
+        checkpoint = sweep.run.checkpoint or f"pretrained/{sweep.run.task}"
+        if Path(checkpoint).exists():
+            checkpoint = str(Path(checkpoint).resolve())  # trials run in their own folders
 
     start_ray(args.address)
-    trainable = make_trainable(sweep, checkpoint)
-    scheduler = None
-    if sweep.scheduler == "asha":
-        scheduler = tune.schedulers.ASHAScheduler(
-            time_attr="training_iteration", grace_period=sweep.grace_period
-        )
-    path = f"{storage}/{name}"
-    if args.resume:
-        if not tune.Tuner.can_restore(path):
-            print(f"error: nothing to resume at {path}", file=sys.stderr)
-            return 2
-        tuner = tune.Tuner.restore(path, trainable=trainable, resume_errored=True)
-    else:
-        tuner = tune.Tuner(
-            trainable,
-            param_space=tune_space(sweep.search_space),
-            tune_config=tune.TuneConfig(
-                metric=sweep.metric,
-                mode=sweep.mode,
-                num_samples=sweep.num_samples,
-                scheduler=scheduler,
-                max_concurrent_trials=sweep.max_concurrent or None,
-            ),
-            run_config=tune.RunConfig(
-                name=name,
-                storage_path=storage,
-                failure_config=tune.FailureConfig(max_failures=sweep.max_failures),
-                verbose=1,
-            ),
-        )
-    grid = tuner.fit()
-
-    keys = list(sweep.search_space)
-    rows = []
-    for r in grid:
-        row = {
-            "trial": Path(r.path).name if r.path else "?",
-            "status": "error" if r.error else "ok",
-        }
-        row.update({k: r.config.get(k) for k in keys})
-        row.update(
-            {
-                k: (r.metrics or {}).get(k)
-                for k in (sweep.metric, "real_return_std", "imagined_steps")
-            }
-        )
-        rows.append(row)
-    out = Path(storage) / name if "://" not in storage else Path("runs/sweeps") / name
-    out.mkdir(parents=True, exist_ok=True)
-    print(write_table(rows, keys, sweep.metric, out / "trials"))
-    plot_params(rows, keys, sweep.metric, out / "trials.png")
-    finished = [r for r in rows if r.get(sweep.metric) is not None]
-    if not finished:
-        print("error: no trial reported a result", file=sys.stderr)
+    try:
+        summary = run_sweep(sweep, storage, name, checkpoint, resume=args.resume)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        ray.shutdown()
+    print(summary["table"])
+    if summary["best_config"] is None:
+        print("error: no trial reported a finite result", file=sys.stderr)
         return 1
-    best = grid.get_best_result(metric=sweep.metric, mode=sweep.mode)
-    summary = {"best_config": best.config, "best_metrics": {k: best.metrics.get(k) for k in
-               (sweep.metric, "real_return_std", "imagined_steps")}, "trials": rows}  # fmt: skip
-    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
-    print(f"best: {best.config} -> {sweep.metric} {best.metrics.get(sweep.metric):.2f}")
-    print(f"table, plot and summary: {out}")
-    ray.shutdown()
+    best = summary["best_metrics"][sweep.metric]
+    print(f"best: {json.dumps(summary['best_config'], default=str)} -> {sweep.metric} {best:.4g}")
+    print(f"table, plot and summary: {summary['out']}")
     return 0
 
 

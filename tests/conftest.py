@@ -7,12 +7,25 @@ os.environ.setdefault("MUJOCO_GL", "disable")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 
 
+def start_local_ray() -> None:
+    import ray
+
+    # "local": a new instance even where a `ray start` cluster (or its leftover address file) is
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
+
+
 @pytest.fixture(scope="session")
 def ray_local():
     """A real local Ray with 2 CPUs, shared by every test that needs one."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    start_local_ray()
     yield ray
     ray.shutdown()
 
@@ -69,3 +82,9 @@ def pendulum_xml(tmp_path):
     path = tmp_path / "pendulum.xml"
     path.write_text(PENDULUM_XML)
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    # The multi-node tests start their own Ray cluster; they run first, before the session's
+    # local Ray exists (after it, a restarted env runner on the cluster was seen not to come back).
+    items.sort(key=lambda item: 0 if item.module.__name__.endswith("test_multinode") else 1)

@@ -1,6 +1,8 @@
 """Sweep files: YAML -> frozen dataclasses with clear errors; the smoke sweep end to end."""
 
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +61,175 @@ def test_smoke_sweep_finishes_two_trials_with_table_and_plot(tmp_path):
     assert len(done) == 2 and {t["time_limit"] for t in done} == {25, 50}
     assert (out / "trials.md").read_text().count("\n") == 4  # header, rule, two trials
     assert (out / "trials.png").stat().st_size > 0 and (out / "trials.csv").is_file()
+
+
+# --- every sweep file, the schedule and model kinds -----------------------------------------------
+SWEEP_FILES = sorted(Path("tune_configs").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SWEEP_FILES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("smoke", [False, True], ids=["full", "smoke"])
+def test_every_sweep_file_loads_and_every_value_makes_a_valid_run(path, smoke):
+    from mosim_ray.rl.sweep import check_space
+
+    sweep = load_sweep(path, smoke=smoke)
+    check_space(sweep)  # each grid/choice value and range end builds a valid run
+    assert sweep.search_space and sweep.metric and sweep.mode in ("max", "min")
+    if smoke:  # a fresh clone has no data/ or runs/: the smoke overlay must not need them
+        paths = list(_strings(dataclasses.asdict(sweep.run)))
+        assert not [p for p in paths if p.startswith(("data/", "runs/"))], paths
+
+
+def _strings(tree):
+    if isinstance(tree, dict):
+        for v in tree.values():
+            yield from _strings(v)
+    elif isinstance(tree, str):
+        yield tree
+
+
+def test_all_four_sweep_files_are_shipped():
+    assert {p.stem for p in SWEEP_FILES} >= {
+        "zero_shot_horizon", "few_shot_schedule", "on_policy_branch", "model"
+    }  # fmt: skip
+    kinds = {load_sweep(p).run_kind for p in SWEEP_FILES}
+    assert kinds >= {"zero_shot", "few_shot", "on_policy", "model"}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("kind: model\nsearch_space: {method: {grid: [rk4, rk5]}}", "unknown ODE method 'rk5'"),
+        ("kind: model\nsearch_space: {size: {choice: [tiny]}}", "unknown model size"),
+        ("kind: model\nrun: {test_share: 0.95}", "test_share"),
+        ("kind: model\nmetric: mse_h100\nmode: min\nsearch_space: {size: {grid: [small]}}",
+         "not metric 'mse_h100'"),
+        ("kind: few_shot\nsearch_space: {mosim.brnach_length: {grid: [1]}}", "brnach_length"),
+        ("kind: on_policy\nsearch_space: {mosim.branch_length: {grid: [0, 1]}}", "branch_length"),
+    ],
+)  # fmt: skip
+def test_bad_values_in_the_search_space_fail_before_any_trial(tmp_path, text, message):
+    from mosim_ray.rl.sweep import check_space
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        check_space(load_sweep(path))
+
+
+def test_prepare_checks_paths_and_gives_a_run_without_data_a_tiny_dataset(tmp_path):
+    from mosim_ray.rl.sweep import prepare
+
+    full = load_sweep("tune_configs/few_shot_schedule.yaml")
+    mosim = {**full.run.mosim, "data": str(tmp_path), "density": str(tmp_path / "nope")}
+    missing = dataclasses.replace(full, run=dataclasses.replace(full.run, mosim=mosim))
+    with pytest.raises(ConfigError, match="no density .* pipelines/fit_density.py"):
+        prepare(missing, tmp_path / "out")
+
+    smoke = prepare(load_sweep("tune_configs/model.yaml", smoke=True), tmp_path / "out")
+    assert Path(smoke.run.data).is_absolute() and list(Path(smoke.run.data).glob("shard-*"))
+    few = prepare(load_sweep("tune_configs/few_shot_schedule.yaml", smoke=True), tmp_path / "out")
+    assert few.run.mosim["data"] == smoke.run.data  # collected once, reused
+
+
+def test_write_table_best_first_for_either_mode_and_any_columns(tmp_path):
+    from mosim_ray.rl.sweep import write_table
+
+    rows = [
+        {"trial": "a", "size": "small", "mse_h16": 0.5, "updates": 10, "status": "ok"},
+        {"trial": "b", "size": "medium", "mse_h16": 0.01, "updates": 12, "status": "ok"},
+        {"trial": "c", "size": "medium", "mse_h16": None, "status": "error"},
+    ]
+    md = write_table(rows, ["size"], "mse_h16", tmp_path / "t", ["updates"], mode="min")
+    lines = md.splitlines()
+    assert lines[0] == "| trial | size | mse_h16 | updates | status |"
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| b", "| a", "| c"]
+    assert (tmp_path / "t.csv").read_text().splitlines()[0] == "trial,size,mse_h16,updates,status"
+
+
+def test_train_and_judge_model_reports_during_training_and_at_the_end(small_data, tmp_path):
+    from mosim_ray.config import ModelRun
+    from mosim_ray.train.model_sweep import RESULT_FILE, train_and_judge_model
+
+    run = ModelRun(data=small_data, method="euler", horizon=4, minutes=0.05, max_updates=100,
+                   batch_size=16, eval_horizon=4, eval_segments=16, reports=30)  # fmt: skip
+    reports = []
+    final = train_and_judge_model(run, tmp_path / "trial", report=reports.append)
+    assert len(reports) >= 2 and reports[-1] == final and final["final"]
+    assert not any(r["final"] for r in reports[:-1])
+    assert final["updates"] == 100 and final["segments"] == 16
+    assert final["mse_h4"] > 0 and final["finite_share_h4"] == 1.0
+    saved = json.loads((tmp_path / "trial" / RESULT_FILE).read_text())
+    assert saved["episodes"] == {"train": 1, "val": 1, "test": 1}
+    assert (tmp_path / "trial" / "model" / "config.json").is_file()
+
+
+@pytest.fixture
+def small_data(tmp_path):
+    from mosim_ray.data import EpisodeCollector
+    from mosim_ray.data.shards import shard_name
+
+    data = tmp_path / "data"
+    EpisodeCollector("reacher-easy", 40).write_shard(data / shard_name(0), [0, 1, 2], seed=0)
+    return str(data)
+
+
+@pytest.mark.ray
+def test_model_smoke_sweep_trains_two_models_and_writes_table_and_plot(
+    ray_local, small_data, tmp_path
+):
+    from mosim_ray.rl.sweep import check_space, prepare, run_sweep
+
+    sweep = load_sweep("tune_configs/model.yaml", smoke=True)
+    sweep = dataclasses.replace(sweep, run=dataclasses.replace(sweep.run, data=small_data))
+    check_space(sweep)
+    sweep = prepare(sweep, tmp_path / "model-smoke")
+    summary = run_sweep(sweep, str(tmp_path), "model-smoke", verbose=0)
+    out = tmp_path / "model-smoke"
+    assert summary["out"] == out
+    done = [t for t in summary["trials"] if t["status"] == "ok" and t["mse_h4"] is not None]
+    assert len(done) == 2 and {t["method"] for t in done} == {"rk4", "euler"}
+    assert summary["best_config"]["method"] in ("rk4", "euler")
+    assert summary["best_metrics"]["mse_h4"] == min(t["mse_h4"] for t in done)
+    table = (out / "trials.md").read_text()
+    assert table.count("\n") == 4 and "| method | mse_h4 |" in table
+    assert (out / "trials.png").stat().st_size > 0 and (out / "trials.csv").is_file()
+    assert json.loads((out / "summary.json").read_text())["best_config"] == summary["best_config"]
+    assert not (out / "tiny-data").exists()  # the run named its data: nothing collected
+
+
+@pytest.mark.ray
+def test_few_shot_smoke_sweep_reports_every_round(ray_local, small_data, tmp_path):
+    from mosim_ray.rl.sweep import prepare, run_sweep
+
+    sweep = load_sweep("tune_configs/few_shot_schedule.yaml", smoke=True)
+    mosim = {**sweep.run.mosim, "data": small_data, "checkpoint": "pretrained/reacher-easy"}
+    sweep = dataclasses.replace(
+        sweep,
+        run=dataclasses.replace(sweep.run, mosim=mosim),
+        search_space={"mosim.imagined_per_round": {"grid": [128]}},  # one trial: time
+    )
+    sweep = prepare(sweep, tmp_path / "few-smoke")
+    summary = run_sweep(sweep, str(tmp_path), "few-smoke", verbose=0)
+    (trial,) = summary["trials"]
+    assert trial["status"] == "ok", trial
+    assert trial["real_steps"] == 80 and trial["imagined_steps"] >= 256
+    assert trial["model_version"] > 1
+    assert (
+        "| mosim.imagined_per_round | real_return_mean |"
+        in (tmp_path / "few-smoke" / "trials.md").read_text()
+    )
+    assert (tmp_path / "few-smoke" / "trials.png").stat().st_size > 0
+
+
+@pytest.mark.ray
+def test_schedule_trials_reserve_their_runners_and_the_smoke_fits_two_cores(ray_local):
+    from mosim_ray.rl.sweep import schedule_resources
+
+    for name in ("few_shot_schedule", "on_policy_branch"):
+        smoke = schedule_resources(load_sweep(f"tune_configs/{name}.yaml", smoke=True)).bundles
+        assert smoke[0] == {"CPU": 1.0}  # the trial's own process: driver and learner
+        assert sum(b["CPU"] for b in smoke) <= 2  # one trial at a time on the 2-core laptop
+        full = load_sweep(f"tune_configs/{name}.yaml")
+        bundles = schedule_resources(full, {"mosim.branch_length": 2}).bundles
+        assert bundles[1]["CPU"] == 1.0  # the env runner, reserved with the trial

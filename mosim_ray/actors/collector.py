@@ -208,3 +208,31 @@ def _shards_to_write(
         if resume:
             todo.discard(int(f.stem.split("-")[1]))
     return sorted(todo)
+
+
+class _PolicyEpisodes:
+    """Real episodes of a given RLlib policy, seeded by (seed, episode id): a retried call after
+    a restart returns the same episodes, which the trainer then ignores by id."""
+
+    def __init__(self, task: str, noise: float = 0.1, seed: int = 0):
+        import torch
+
+        torch.set_num_threads(1)  # one core per collector: more threads fight the learner
+        self.task, self.noise, self.seed = task, float(noise), int(seed)
+
+    def collect(self, module, episodes: list[int], steps: int) -> list[dict]:
+        from mosim_ray.rl.policy import RLlibPolicy
+        from mosim_ray.tasks import get_spec
+
+        low, high = get_spec(self.task).action_bounds
+        policy = RLlibPolicy(module, low, high, noise=self.noise, seed=self.seed)
+        collector = EpisodeCollector(self.task, steps, ProcessConfig(kind="policy"), policy=policy)
+        return collector.collect(episodes, self.seed)
+
+    def node_id(self) -> str:
+        return ray.get_runtime_context().get_node_id()
+
+
+PolicyCollector = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=-1)(_PolicyEpisodes)
+"""Runs the current policy in the real env (few-shot rounds); Ray restarts a killed one and
+retries its call."""

@@ -64,8 +64,18 @@ ModelStore = ray.remote(num_cpus=0, max_restarts=-1)(WeightsStore)
 
 
 def model_store(name: str, namespace: str | None = None):
-    """The named ``ModelStore`` actor, created if it does not exist yet."""
-    return ModelStore.options(name=name, namespace=namespace, get_if_exists=True).remote()
+    """The named ``ModelStore`` actor, created if it does not exist yet, on the caller's node.
+
+    Its weights and reset states live in memory: on a worker node that goes away, Ray would
+    restart it empty elsewhere. Pinned to the driver's node, it lives exactly as long as the
+    run that needs it (the multi-node test caught a store lost with a removed node).
+    """
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    return ModelStore.options(
+        name=name, namespace=namespace, get_if_exists=True, scheduling_strategy=here
+    ).remote()
 
 
 def to_numpy_weights(model: WorldModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -41,6 +41,9 @@ class _TrainerProcess(ModelTrainer):
             publish=(lambda model, version: publish(store, model, version)) if store else None,
         )
 
+    def node_id(self) -> str:
+        return ray.get_runtime_context().get_node_id()
+
     def state(self) -> dict[str, Any]:
         return {"version": self.version, "updates": self.updates, "real_steps": self.num_steps,
                 "episodes": sorted(self.episodes)}  # fmt: skip

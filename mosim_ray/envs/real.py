@@ -38,17 +38,22 @@ def check_time_limit(time_limit: Any) -> int:
 class RealEnv(gym.Env):
     """One real MuJoCo robot of a task, with a time limit and no termination (as dm_control).
 
-    ``info`` is empty on steps (RLlib copies infos every step); the physics state is available
-    through ``state()`` and ``context()`` for callers that need it (e.g. few-shot resets).
+    ``info`` is empty on steps (RLlib copies infos every step) unless ``state_in_info``: then
+    reset and every step add ``{"state": [nq+nv], "context": [C]}``, which is how on-policy MoSim
+    RL gets the physical states its model learns from out of RLlib's env runners. Without it,
+    ``state()`` and ``context()`` give them to callers that hold the env.
     """
 
     metadata = {"render_modes": []}
 
-    def __init__(self, task: str, time_limit: int = DEFAULT_TIME_LIMIT):
+    def __init__(
+        self, task: str, time_limit: int = DEFAULT_TIME_LIMIT, state_in_info: bool = False
+    ):
         self.spec_ = get_spec(task)
         if not self.spec_.has_reward:
             raise ValueError(f"{task}: has no reward; RL needs a dm_control suite task")
         self.time_limit = check_time_limit(time_limit)
+        self.state_in_info = bool(state_in_info)
         self.sim: Simulator = make_simulator(task)
         self.observation_space, self.action_space = task_spaces(self.spec_)
         self._t = 0
@@ -61,7 +66,7 @@ class RealEnv(gym.Env):
         self.sim.reset(int(self.np_random.integers(2**31 - 1)))
         self._t = 0
         self._started = True
-        return self.sim.observation(), {}
+        return self.sim.observation(), self._info()
 
     def step(self, action):
         if not self._started:
@@ -70,7 +75,12 @@ class RealEnv(gym.Env):
             raise RuntimeError("episode is over (time limit reached): call reset()")
         reward = self.sim.step(action)
         self._t += 1
-        return self.sim.observation(), reward, False, self._t >= self.time_limit, {}
+        return self.sim.observation(), reward, False, self._t >= self.time_limit, self._info()
+
+    def _info(self) -> dict[str, np.ndarray]:
+        if not self.state_in_info:
+            return {}
+        return {"state": self.sim.state(), "context": self.sim.context()}
 
     def state(self) -> np.ndarray:
         """[nq+nv] float64 physics state."""
@@ -85,15 +95,16 @@ def make_real_env(config: dict[str, Any]) -> gym.Env | gym.vector.VectorEnv:
     """Env creator for ``tune.register_env``: one ``RealEnv``, or with ``num_envs`` (RLlib's
     ``vector_entry_point`` mode) a NEXT_STEP-autoreset ``SyncVectorEnv`` of them."""
     config = dict(config)
-    unknown = set(config) - {"task", "time_limit", "num_envs"}
+    unknown = set(config) - {"task", "time_limit", "num_envs", "state_in_info"}
     if "task" not in config:
         raise ValueError("mosim-real: env_config needs 'task' (e.g. 'reacher-easy')")
     if unknown:
         raise ValueError(f"mosim-real: unknown env_config keys {sorted(unknown)}")
     task, limit = config["task"], config.get("time_limit", DEFAULT_TIME_LIMIT)
+    in_info = bool(config.get("state_in_info", False))
     if "num_envs" not in config:
-        return RealEnv(task, limit)
+        return RealEnv(task, limit, in_info)
     return gym.vector.SyncVectorEnv(
-        [lambda: RealEnv(task, limit) for _ in range(int(config["num_envs"]))],
+        [lambda: RealEnv(task, limit, in_info) for _ in range(int(config["num_envs"]))],
         autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP,
     )

@@ -147,3 +147,49 @@ def plot_trajectories(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def plot_schedule(
+    result: dict[str, Any], path: str | Path, baseline: dict[str, Any] | None = None
+) -> Path:
+    """Three panels of a few-shot / on-policy run: real return against real steps (beside the
+    real-env SAC curve), imagined against real return, and the model's error on fresh real
+    data against model version."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+    curve = result["curve"]
+    x = np.array([p["real_steps"] for p in curve])
+    mean = np.array([p["real_return_mean"] for p in curve])
+    std = np.array([p["real_return_std"] for p in curve])
+    ax = axes[0]
+    ax.plot(x, mean, "o-", ms=3, label=f"{result['schedule']} (MoSim)")
+    ax.fill_between(x, mean - std, mean + std, alpha=0.15)
+    if baseline:
+        bx = np.array([p["env_steps"] for p in baseline["curve"]])
+        bm = np.array([p["real_return_mean"] for p in baseline["curve"]])
+        ax.plot(bx, bm, "s-", ms=3, color="C1", label="SAC in the real env")
+    ax.set_xlabel("real env steps")
+    ax.set_ylabel("real-env evaluation return")
+    ax.set_title(f"{result['task']}: sample efficiency")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    imagined = np.array([p.get("train_return_mean", np.nan) for p in curve], dtype=float)
+    ax.plot(x, mean, "o-", ms=3, label="real return (evaluation)")
+    ax.plot(x, imagined, "--", label="return the learner saw (env runners)")
+    ax.set_xlabel("real env steps")
+    ax.set_ylabel("episode return")
+    ax.set_title("imagined vs real return")
+    ax.legend(fontsize=8)
+    ax = axes[2]
+    errs = result.get("fresh_data_error") or []
+    if errs:
+        ax.semilogy([e["model_version"] for e in errs], [e["mse"] for e in errs], "o-", ms=3)
+    ax.set_xlabel("model version")
+    ax.set_ylabel("raw-state MSE on fresh real data (before training on it)")
+    ax.set_title("model error on new real data")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

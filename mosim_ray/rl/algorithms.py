@@ -68,6 +68,7 @@ __all__ = [
     "FastSACTorchLearner",
     "TransitionReplayBuffer",
     "algorithm_config",
+    "sac_defaults",
     "single_thread_torch",
 ]
 
@@ -127,9 +128,13 @@ class TransitionReplayBuffer:
     def add(self, episodes: Iterable[Any]) -> int:
         """Stores every transition of ``episodes``; returns how many were added."""
         data = self.transitions(episodes)
-        if data is None:
-            return 0
+        return 0 if data is None else self.add_arrays(data)
+
+    def add_arrays(self, data: dict[str, np.ndarray]) -> int:
+        """Stores transitions given as arrays keyed obs, act, rew, nobs, term ([n, ...] each)."""
         added = len(data["rew"])
+        if added == 0:
+            return 0
         if self._data is None:
             self._data = {
                 k: np.zeros((self.capacity, *v.shape[1:]), dtype=v.dtype) for k, v in data.items()
@@ -371,9 +376,19 @@ class FastSAC(SAC):
     def training_step(self) -> None:
         if not isinstance(self.local_replay_buffer, TransitionReplayBuffer):
             return super().training_step()
-        if not hasattr(self, "_update_credit"):
-            self._update_credit = 0.0
+        episodes = self._sample_env_runners()
+        with self.metrics.log_time((TIMERS, REPLAY_BUFFER_ADD_DATA_TIMER)):
+            new_steps = self.local_replay_buffer.add(episodes)
+        num_updates = self._owed_updates(new_steps * self.config.updates_per_env_step)
+        if num_updates:
+            with self.metrics.log_time((TIMERS, REPLAY_BUFFER_SAMPLE_TIMER)):
+                n = num_updates * self.config.total_train_batch_size
+                data = self.local_replay_buffer.sample(n)
+            self._learn(data, num_updates)
 
+    # The pieces of ``training_step``, for subclasses with other data flows (MoSimSAC).
+    def _sample_env_runners(self) -> list[Any]:
+        """One rollout fragment from every env runner (episode chunks); metrics aggregated."""
         with self.metrics.log_time((TIMERS, ENV_RUNNER_SAMPLING_TIMER)):
             episodes, env_runner_results = synchronous_parallel_sample(
                 worker_set=self.env_runner_group,
@@ -383,31 +398,35 @@ class FastSAC(SAC):
                 _return_metrics=True,
             )
         self.metrics.aggregate(env_runner_results, key=ENV_RUNNER_RESULTS)
-        with self.metrics.log_time((TIMERS, REPLAY_BUFFER_ADD_DATA_TIMER)):
-            new_steps = self.local_replay_buffer.add(episodes)
+        return episodes
 
-        lifetime = self.metrics.peek(
-            (ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), default=0
+    def _sampled_lifetime(self) -> int:
+        return int(
+            self.metrics.peek((ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), default=0)
         )
-        if lifetime < self.config.num_steps_sampled_before_learning_starts:
-            return
-        self._update_credit += new_steps * self.config.updates_per_env_step
+
+    def _owed_updates(self, credit: float) -> int:
+        """Whole gradient updates owed after adding ``credit``; fractions carry over."""
+        if not hasattr(self, "_update_credit"):
+            self._update_credit = 0.0
+        if self._sampled_lifetime() < self.config.num_steps_sampled_before_learning_starts:
+            return 0
+        self._update_credit += credit
         num_updates = int(self._update_credit)
-        if num_updates == 0:
-            return
         self._update_credit -= num_updates
+        return num_updates
 
+    def _learn(self, data: dict[str, np.ndarray], num_updates: int) -> None:
+        """``num_updates`` gradient steps on ``data`` (``num_updates * batch`` transitions) in one
+        learner call, then the new weights to the env runners."""
         batch_size = self.config.total_train_batch_size
-        with self.metrics.log_time((TIMERS, REPLAY_BUFFER_SAMPLE_TIMER)):
-            data = self.local_replay_buffer.sample(num_updates * batch_size)
-            n = len(data[SampleBatch.REWARDS])
-            # Torch tensors (zero-copy) so the Learner skips its numpy conversion pass; the
-            # columns below are the ones RLlib's SAC loss reads from an episode batch.
-            cols = {k: torch.from_numpy(v) for k, v in data.items()}
-            cols["weights"] = torch.ones(n)
-            cols["n_step"] = torch.ones(n)
-            batch = MultiAgentBatch({DEFAULT_MODULE_ID: SampleBatch(cols)}, env_steps=n)
-
+        n = len(data[SampleBatch.REWARDS])
+        # Torch tensors (zero-copy) so the Learner skips its numpy conversion pass; the columns
+        # below are the ones RLlib's SAC loss reads from an episode batch.
+        cols = {k: torch.from_numpy(v) for k, v in data.items()}
+        cols["weights"] = torch.ones(n)
+        cols["n_step"] = torch.ones(n)
+        batch = MultiAgentBatch({DEFAULT_MODULE_ID: SampleBatch(cols)}, env_steps=n)
         with self.metrics.log_time((TIMERS, LEARNER_UPDATE_TIMER)):
             learner_results = self.learner_group.update(
                 batch=batch,
@@ -415,7 +434,7 @@ class FastSAC(SAC):
                 num_epochs=1,
                 shuffle_batch_per_epoch=False,
                 timesteps={
-                    NUM_ENV_STEPS_SAMPLED_LIFETIME: lifetime,
+                    NUM_ENV_STEPS_SAMPLED_LIFETIME: self._sampled_lifetime(),
                     NUM_AGENT_STEPS_SAMPLED_LIFETIME: self.metrics.peek(
                         (ENV_RUNNER_RESULTS, NUM_AGENT_STEPS_SAMPLED_LIFETIME), default={}
                     ),
@@ -463,7 +482,11 @@ def single_thread_torch(*, env_runner: Any = None, **kwargs: Any) -> None:
 
 
 def _sac(learning_starts: int = 1000) -> AlgorithmConfig:
-    config = FastSACConfig()
+    return sac_defaults(FastSACConfig(), learning_starts)
+
+
+def sac_defaults(config: SACConfig, learning_starts: int = 1000) -> SACConfig:
+    """Our SAC hyperparameters (the SAC paper's, for dm_control) written into ``config``."""
     config.training(
         gamma=0.99,
         tau=0.005,
@@ -532,6 +555,7 @@ def _ppo() -> AlgorithmConfig:
 
 
 ALGORITHMS: dict[str, Callable[[], AlgorithmConfig]] = {"sac": _sac, "ppo": _ppo}
+"""Model-free algorithms by name; MoSim's schedules are ``mosim_sac.MoSimSACConfig``."""
 
 
 def _apply_overrides(config: AlgorithmConfig, overrides: dict[str, Any]) -> None:

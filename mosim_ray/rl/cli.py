@@ -13,7 +13,8 @@ def start_ray(address: str | None) -> None:
     import ray
 
     ray.init(
-        address=address,
+        # "local": start one even where an older cluster left its address file behind
+        address=address or "local",
         include_dashboard=False,
         log_to_driver=False,
         configure_logging=False,

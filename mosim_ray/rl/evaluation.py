@@ -54,6 +54,8 @@ class RealEvaluator:
         # environment() merges into the old env_config; the real env must not see imagined keys
         config.env_config = {"task": task, "time_limit": time_limit}
         config.env_runners(
+            # a worker_index-0 runner builds no env of its own while remote runners exist
+            num_env_runners=0,
             num_envs_per_env_runner=episodes,
             gym_env_vectorize_mode="vector_entry_point",
             explore=False,

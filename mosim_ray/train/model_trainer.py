@@ -92,6 +92,26 @@ class ModelTrainer:
             self.checkpoint()  # a restarted trainer must not lose what it already took in
         return new
 
+    @torch.no_grad()
+    def prediction_error(
+        self, episodes: list[dict[str, np.ndarray] | Episode], horizon: int = 16
+    ) -> float:
+        """Raw-state MSE of the current model over ``horizon``-step windows of ``episodes``
+        (fresh real data, before it is added): how well the model knows what it will learn."""
+        windows_s, windows_a = [], []
+        for ep in episodes:
+            ep = ep if isinstance(ep, Episode) else episode_from_rows(ep)
+            for start in range(0, ep.length - horizon + 1, horizon):
+                windows_s.append(ep.states[start : start + horizon + 1])
+                windows_a.append(ep.actions[start : start + horizon])
+        if not windows_s:
+            return float("nan")
+        states = torch.as_tensor(np.stack(windows_s), dtype=torch.float32)
+        actions = torch.as_tensor(np.stack(windows_a), dtype=torch.float32)
+        self.model.dynamics.eval()
+        pred = self.model.dynamics.rollout(states[:, 0], actions)
+        return float(((pred - states[:, 1:]) ** 2).mean())
+
     def _segments(self):
         if self._sampler is None:
             data = RolloutDataset(self.model.task, {}, list(self.episodes.values()))

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Issue 7's bar on reacher-hard: few-shot and on-policy MoSimSAC against real-env SAC at twice
+# the real steps, the MLP-ensemble peer, and the density penalty on and off.
+#
+#   bash benchmarks/schedule_bar.sh            (about 50 minutes on 2 cores)
+#
+# Every real step counts: the 10,000 random real steps the starting model learned from are
+# added to the policy's real steps in BENCHMARKS.md. The baseline is
+# benchmarks/results/real_sac_reacher-hard.json (pipelines/real_sac.py, 50,400 real steps).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+W=runs/bar7
+BASE=benchmarks/results/real_sac_reacher-hard.json
+R=benchmarks/results
+step() { echo "== $(date +%T) $*"; "$@"; }
+
+# the starting model: 10,000 random real steps (reacher-easy and -hard share the robot)
+[ -d $W/data ] || step $PY pipelines/collect.py --task reacher-easy --episodes 20 --steps 500 \
+    --process poisson --out $W/data
+[ -d $W/mosim/model ] || step $PY pipelines/train.py --task reacher-easy --data $W/data \
+    --out $W/mosim --minutes 3
+[ -d $W/density ] || step $PY pipelines/fit_density.py --task reacher-easy --data $W/data \
+    --out $W/density --steps 1000
+
+COMMON=(--task reacher-hard --data $W/data --baseline $BASE)
+step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
+    --out $W/few_shot --json $R/few_shot_reacher-hard.json
+step $PY pipelines/on_policy.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 15000 \
+    --out $W/on_policy --json $R/on_policy_reacher-hard.json
+step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
+    --set mosim.density=\"$W/density\" --out $W/few_shot_penalty \
+    --json $R/few_shot_reacher-hard_penalty.json
+
+# the MBPO-style peer: the same schedule with the MLP ensemble trained on the same data
+[ -d $W/ensemble/model ] || step $PY pipelines/train.py --task reacher-easy --data $W/data \
+    --kind ensemble --out $W/ensemble --minutes 3
+step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/ensemble/model --real-steps 10000 \
+    --out $W/few_shot_ensemble --json $R/few_shot_reacher-hard_ensemble.json

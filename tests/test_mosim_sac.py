@@ -1,0 +1,148 @@
+"""MoSimSAC on a real local Ray, tiny budgets: the schedules' ratios hold exactly, and killed
+collectors, env runners and trainers do not lose, double or corrupt anything."""
+
+import math
+
+import numpy as np
+import pytest
+
+from mosim_ray.data import EpisodeCollector
+from mosim_ray.data.shards import shard_name
+
+pytestmark = pytest.mark.ray
+
+DATA_STEPS = 3 * 40
+
+
+@pytest.fixture
+def small_data(tmp_path):
+    data = tmp_path / "data"
+    EpisodeCollector("reacher-easy", 40).write_shard(data / shard_name(0), [0, 1, 2], seed=0)
+    return str(data)
+
+
+def tiny(schedule, data, work, **mosim):
+    from mosim_ray.rl.mosim_sac import MoSimSACConfig
+
+    settings = dict(
+        schedule=schedule, task="reacher-easy", checkpoint="pretrained/reacher-easy", data=data,
+        imagined_per_round=256, real_per_round=40, model_update_every=50, collectors=2,
+        imagined_time_limit=20, eval_episodes=2, eval_time_limit=30, model_batch=16,
+        model_horizon=4, real_time_limit=50, eval_every=100, branch_length=2, branch_batch=16,
+        branches_per_real_step=1.0, work_dir=str(work),
+    )  # fmt: skip
+    settings.update(mosim)
+    config = MoSimSACConfig().mosim(**settings)
+    config.env_runners(num_env_runners=1, num_envs_per_env_runner=4)
+    config.training(train_batch_size_per_learner=32, num_steps_sampled_before_learning_starts=64)
+    config.reporting(min_sample_timesteps_per_iteration=64)
+    return config
+
+
+def kill_env_runner(algo, ray):
+    """Kill a remote env runner's process (a crash): Ray restarts it, RLlib brings it back."""
+    manager = algo.env_runner_group._worker_manager
+    actor = manager._actors[manager.healthy_actor_ids()[0]]
+    ray.kill(actor, no_restart=False)
+
+
+def test_few_shot_ratios_hold_exactly_through_killed_actors(ray_local, small_data, tmp_path):
+    from mosim_ray.rl.schedules import run_schedule
+
+    config = tiny("few_shot", small_data, tmp_path / "work")
+    killed = []
+
+    def kill_something(algo, point):
+        # after round 1: the trainer (Ray restarts it from its checkpoint), a collector (Ray
+        # restarts it and retries its next call) and an env runner (RLlib replaces it)
+        if point["rounds"] == 1 and not killed:
+            ray_local.kill(algo._trainer, no_restart=False)
+            ray_local.kill(algo._collectors[0], no_restart=False)
+            kill_env_runner(algo, ray_local)
+            killed.append(point)
+
+    result = run_schedule(config, 80, tmp_path / "out", on_eval=kill_something, progress=False)
+    assert killed, "the faults were not injected"
+    # no real episode lost or counted twice across the restarts
+    assert result["rounds"] == 2 and result["real_steps"] == 80 and result["real_episodes"] == 4
+    assert result["trainer_real_steps"] == DATA_STEPS + 80
+    assert result["model_updates"] == result["imagined_steps"] // 50
+    assert result["model_gradient_steps"] == result["model_updates"]
+    for point in result["curve"][1:-1]:  # each round came after its imagined steps, never before
+        assert point["imagined_steps"] >= 256 * point["rounds"]
+        assert point["real_steps"] == 40 * point["rounds"]
+    # the model version env runners step with never goes backwards, and it moved on
+    seen = result["env_runner_version_min_per_iteration"]
+    assert seen == sorted(seen) and seen[-1] > 1
+    assert result["nonfinite_dropped"] == 0
+    assert all(math.isfinite(p["real_return_mean"]) for p in result["curve"])
+    assert len(result["fresh_data_error"]) == 2  # the model judged on each round before it learned
+    assert (tmp_path / "out" / "policy").is_dir()
+
+
+def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
+    ray_local, small_data, tmp_path
+):
+    from mosim_ray.rl.schedules import run_schedule
+
+    config = tiny("on_policy", small_data, tmp_path / "work")
+    killed = []
+
+    def kill_once(algo, point):
+        if point["real_steps"] >= 100 and not killed:
+            kill_env_runner(algo, ray_local)
+            killed.append(point["real_steps"])
+
+    result = run_schedule(config, 300, tmp_path / "out", on_eval=kill_once, progress=False)
+    assert killed
+    real = result["real_steps"]
+    assert real >= 300
+    assert result["model_updates"] == real // 50
+    # every real step reached the trainer exactly once, as segments of the real episodes
+    assert result["trainer_real_steps"] == DATA_STEPS + real
+    # 1 branch of 2 imagined steps per real step, in whole batches of 16 branches
+    assert result["imagined_steps"] == (real // 16) * 16 * 2
+    # training_intensity 256 / batch 32: 8 updates per real step once learning has started
+    assert 0 < result["policy_updates"] <= 8 * real
+    assert result["nonfinite_dropped"] == 0
+    assert all(math.isfinite(p["real_return_mean"]) for p in result["curve"])
+
+
+def test_mosim_settings_are_checked_up_front():
+    from mosim_ray.config import ConfigError
+    from mosim_ray.rl.mosim_sac import MoSimSACConfig
+
+    with pytest.raises(ValueError, match="unknown mosim settings"):
+        MoSimSACConfig().mosim(brnach_length=2)
+    with pytest.raises(ConfigError, match="multiple of collectors"):
+        MoSimSACConfig().mosim(real_per_round=1000, collectors=3)
+    with pytest.raises(ConfigError, match="schedule"):
+        MoSimSACConfig().mosim(schedule="offline")
+    with pytest.raises(ConfigError, match="real_fraction"):
+        MoSimSACConfig().mosim(real_fraction=1.5)
+
+
+def test_tune_runs_mosim_sac_like_any_algorithm(ray_local, small_data, tmp_path):
+    from ray import tune
+
+    from mosim_ray.rl.mosim_sac import MoSimSAC
+
+    config = tiny("few_shot", small_data, tmp_path / "work", work_dir=None)
+    # the trial's placement group holds 1 CPU for the driver and this for the env runner; the
+    # trainer and collectors share what is left of the 2
+    config.env_runners(num_cpus_per_env_runner=0.5)
+    tuner = tune.Tuner(
+        MoSimSAC,
+        param_space=config,
+        run_config=tune.RunConfig(
+            storage_path=str(tmp_path / "tune"),
+            stop={"mosim/real_steps": 40},
+            checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=True),
+            verbose=0,
+        ),
+    )
+    result = tuner.fit()[0]
+    assert result.error is None
+    assert result.metrics["mosim"]["real_steps"] == 40
+    assert np.isfinite(result.metrics["mosim"]["real_return_mean"])
+    assert result.checkpoint is not None
