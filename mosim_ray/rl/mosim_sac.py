@@ -401,7 +401,13 @@ class MoSimSAC(FastSAC):
         ]
 
     def _log_counts(self) -> None:
-        versions = self._env_runner_versions()
+        # asking every env runner is a remote round trip: once a second is plenty, not once per
+        # rollout fragment (this runs every few dozen imagined steps)
+        now = time.monotonic()
+        versions = []
+        if now - self.__dict__.get("_versions_asked", -1e9) >= 1.0:
+            self._versions_asked = now
+            versions = self._env_runner_versions()
         if versions:  # none while RLlib replaces a failed env runner
             self.runner_versions.append(min(versions))
             self._versions = {"env_runner_version_min": min(versions),
