@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
     actions = random_actions(args.task, args.starts, args.steps, args.seed)
     sim = make_simulator(args.task)
     out = {"task": args.task, "checkpoint": args.checkpoint, "starts": args.starts,
-           "steps": args.steps, "command": "python benchmarks/stochasticity.py " + " ".join(argv or [])}  # fmt: skip
+           "steps": args.steps, "command": "python benchmarks/stochasticity.py " + " ".join(argv or sys.argv[1:])}  # fmt: skip
     if args.kind == "lyapunov":
         real = lyapunov_real(sim, states, contexts, actions)
         pred = lyapunov_model(model, states, actions)
