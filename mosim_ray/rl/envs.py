@@ -48,22 +48,9 @@ def make_imagined_env(config: dict[str, Any]) -> ImaginedVecEnv:
     pool = None
     if config.get("reset_dataset"):
         pool = ResetPool.from_dataset(RolloutDataset.open(config["reset_dataset"]))
-    penalty = None
-    if config.get("density"):
-        from mosim_ray.model.density import DensityPenalty, PenaltyConfig, StateActionDensity
-
-        penalty = DensityPenalty(
-            StateActionDensity.load(config["density"]),
-            PenaltyConfig(
-                scale=float(config.get("penalty_scale", 1.0)),
-                c=float(config.get("penalty_c", -30.0)),
-                s=float(config.get("penalty_s", 10.0)),
-                truncate_below=config.get("penalty_truncate_below"),
-            ),
-        )
     env = ImaginedVecEnv(
         model,
-        penalty=penalty,
+        penalty=density_penalty(config),
         num_envs=int(config.get("num_envs", 1)),
         time_limit=config.get("time_limit", 100),
         reset_pool=pool,
@@ -76,6 +63,23 @@ def make_imagined_env(config: dict[str, Any]) -> ImaginedVecEnv:
     )
     env.model_version = version
     return env
+
+
+def density_penalty(config: dict[str, Any]):
+    """The ``DensityPenalty`` that the ``density`` and ``penalty_*`` keys describe, or None."""
+    if not config.get("density"):
+        return None
+    from mosim_ray.model.density import DensityPenalty, PenaltyConfig, StateActionDensity
+
+    return DensityPenalty(
+        StateActionDensity.load(config["density"]),
+        PenaltyConfig(
+            scale=float(config.get("penalty_scale", 1.0)),
+            c=float(config.get("penalty_c", -30.0)),
+            s=float(config.get("penalty_s", 10.0)),
+            truncate_below=config.get("penalty_truncate_below"),
+        ),
+    )
 
 
 def _load_model(config: dict[str, Any]):

@@ -55,7 +55,7 @@ from mosim_ray.rl.algorithms import (
     single_thread_torch,
 )
 from mosim_ray.rl.branches import BranchRollouts
-from mosim_ray.rl.envs import IMAGINED, REAL, register_envs
+from mosim_ray.rl.envs import IMAGINED, REAL, density_penalty, register_envs
 from mosim_ray.rl.evaluation import RealEvaluator
 from mosim_ray.rl.real_segments import RealSegments
 from mosim_ray.tasks import check_task_name, get_spec
@@ -230,7 +230,7 @@ class MoSimSAC(FastSAC):
         env = ImaginedVecEnv(
             model_from_store(model_config, weights), num_envs=s.branch_batch,
             time_limit=s.branch_length, weights_source=puller, sync_every=1, task=s.task,
-            penalty=_penalty(s),
+            penalty=density_penalty(_penalty_keys(s)),
         )  # fmt: skip
         env.model_version = self.model_version
         return BranchRollouts(env, s.branch_length, seed=int(self.config.seed or 0))
@@ -499,22 +499,6 @@ def _penalty_keys(s: MoSimSettings) -> dict[str, Any]:
     if s.penalty_truncate_below is not None:
         keys["penalty_truncate_below"] = s.penalty_truncate_below
     return keys
-
-
-def _penalty(s: MoSimSettings):
-    if not s.density:
-        return None
-    from mosim_ray.model.density import DensityPenalty, PenaltyConfig, StateActionDensity
-
-    return DensityPenalty(
-        StateActionDensity.load(s.density),
-        PenaltyConfig(
-            scale=s.penalty_scale,
-            c=s.penalty_c,
-            s=s.penalty_s,
-            truncate_below=s.penalty_truncate_below,
-        ),  # fmt: skip
-    )
 
 
 __all__ = ["MOSIM", "MoSimSAC", "MoSimSACConfig"]
