@@ -18,15 +18,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The main job, laptop-sized (about 8 minutes on 2 cores): real reacher rollouts collected by Ray
-# actors, a MoSim model trained on them, its multi-step error against held-out real episodes, then
-# SAC trained only inside that model and scored in real MuJoCo.
+# actors, a MoSim model trained on them, the prediction benchmark against fresh real MuJoCo
+# rollouts (horizons 3 / 16 / 100, beside constant-state prediction), then SAC trained only
+# inside that model and scored in real MuJoCo.
 DEMO_TASK ?= reacher-easy
 DEMO_MINUTES ?= 4
 DEMO_RL_STEPS ?= 30000
 demo: $(STAMP)
 	$(VENV)/bin/python pipelines/collect.py --task $(DEMO_TASK) --episodes 60 --steps 500 --process poisson --out demo/data
 	$(VENV)/bin/python pipelines/train.py --task $(DEMO_TASK) --data demo/data --out demo/run --minutes $(DEMO_MINUTES)
-	$(VENV)/bin/python pipelines/evaluate.py --checkpoint demo/run/model --data demo/data --split test --plot demo/run/error_by_step.png
+	$(VENV)/bin/python pipelines/benchmark.py --task $(DEMO_TASK) --checkpoint demo/run/model --test-sets random --data-dir demo/benchmark_data --out demo/benchmark
 	$(VENV)/bin/python pipelines/zero_shot.py --task $(DEMO_TASK) --checkpoint demo/run/model --imagined-steps $(DEMO_RL_STEPS) --eval-every 5000 --out demo/zero_shot
 
 # pytest exits 5 when it collects no test: that fails here, as any non-zero code does.

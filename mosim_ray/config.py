@@ -76,6 +76,12 @@ class MoSimSettings:
     collect_noise: float = 0.1
     """Gaussian action noise of the collectors (share of the half-range)"""
     imagined_time_limit: int = 100
+    task_reset_fraction: float = 0.5
+    """share of imagined episodes that start from the task's own initial distribution; the rest
+    start from real states of the trainer's dataset. Real states alone hold only as many goals
+    (reacher targets) as there are real episodes, and the policy overfits to them."""
+    reset_states: int = 100_000
+    """the newest real states (starting data and every round) imagined episodes start from"""
     # --- on-policy ---
     real_time_limit: int = 1000
     branch_length: int = 1
@@ -92,6 +98,12 @@ class MoSimSettings:
     penalty_c: float = -30.0
     penalty_s: float = 10.0
     penalty_truncate_below: float | None = None
+    density_refit_every: int = 0
+    """refit the flow to the trainer's whole dataset after every this many real rounds (few_shot)
+    or model updates (on_policy), and at the start when ``density`` is None; 0: never (the
+    ``density`` fitted beforehand stays)"""
+    density_steps: int = 1000
+    """gradient steps of each refit"""
     # --- evaluation in the real env ---
     eval_every: int = 1000
     """real steps between evaluations (few_shot: after every round)"""
@@ -106,7 +118,7 @@ class MoSimSettings:
         positive = ("model_update_every", "model_steps_per_update", "model_batch",
                     "model_horizon", "imagined_per_round", "real_per_round",
                     "imagined_time_limit", "real_time_limit", "branch_length", "branch_batch",
-                    "eval_every", "eval_episodes", "eval_time_limit")  # fmt: skip
+                    "reset_states", "density_steps", "eval_every", "eval_episodes", "eval_time_limit")  # fmt: skip
         for name in positive:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -124,6 +136,18 @@ class MoSimSettings:
             )
         if not 0.0 <= self.real_fraction <= 1.0:
             raise ConfigError(f"mosim real_fraction must be in [0, 1], got {self.real_fraction}")
+        if (
+            isinstance(self.density_refit_every, bool)
+            or not isinstance(self.density_refit_every, int)
+            or self.density_refit_every < 0
+        ):
+            raise ConfigError(
+                f"mosim density_refit_every must be >= 0 (0: never), got {self.density_refit_every!r}"
+            )
+        if not 0.0 <= self.task_reset_fraction <= 1.0:
+            raise ConfigError(
+                f"mosim task_reset_fraction must be in [0, 1], got {self.task_reset_fraction}"
+            )
         if self.branches_per_real_step < 0:
             raise ConfigError("mosim branches_per_real_step must be >= 0")
 

@@ -60,6 +60,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="continue an interrupted run from <out>/trainer_state.pt (weights, optimizer, stage, "
         "updates); without one, continue from the weights in <out>/model",
     )
+    p.add_argument(
+        "--obs-noise", type=float, default=0.0,
+        help="Gaussian noise on the training and validation states, as a share of each state "
+        "dimension's std (the test episodes stay clean): the paper's noise-robustness setting",
+    )  # fmt: skip
     p.add_argument("--skip-bad-shards", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
@@ -74,6 +79,8 @@ def main(argv=None) -> int:
         print(f"error: {args.data} holds {data.task!r} data, not {args.task!r}", file=sys.stderr)
         return 2
     train, val, test = data.split((0.8, 0.1, 0.1), seed=args.seed)
+    train = train.with_state_noise(args.obs_noise, seed=args.seed)
+    val = val.with_state_noise(args.obs_noise, seed=args.seed + 1)
     out = Path(args.out)
     if args.resume:
         model = WorldModel.load(out / "model", task=args.task)
@@ -96,6 +103,7 @@ def main(argv=None) -> int:
         "real_steps": data.num_steps,
         "train_steps": train.num_steps,
         "process": data.meta.get("process", {}).get("kind"),
+        "obs_noise": args.obs_noise,
     }
     config = TrainConfig(
         batch_size=args.batch_size,

@@ -129,3 +129,18 @@ def test_split_of_few_episodes_never_overlaps(tmp_path):
     parts = data.split((0.0, 0.5, 0.5))
     ids = [set(e.id for e in d.episodes) for d in parts]
     assert sum(map(len, ids)) == 3 and not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+
+
+def test_state_noise_has_the_asked_size_and_leaves_the_rest_alone(tmp_path):
+    _write(tmp_path, episodes=range(6), steps=200, process=ProcessConfig(kind="poisson"))
+    data = RolloutDataset.open(tmp_path)
+    noisy = data.with_state_noise(0.1, seed=3)
+    diff = noisy.states() - data.states()
+    ratio = diff.std(axis=0) / data.states().std(axis=0)
+    np.testing.assert_allclose(ratio, 0.1, rtol=0.1)  # 1,206 draws per dimension
+    assert abs(diff.mean()) < 0.01 and noisy.states().dtype == data.states().dtype
+    for a, b in zip(noisy.episodes, data.episodes):
+        np.testing.assert_array_equal(a.actions, b.actions)
+    assert data.with_state_noise(0.0) is data
+    with pytest.raises(ValueError, match="noise"):
+        data.with_state_noise(-1.0)

@@ -81,3 +81,40 @@ def test_imagined_env_adds_the_penalty_and_truncates_out_of_support(reacher_dens
     strict.reset(seed=0)
     _, _, _, trunc, _ = strict.step(np.zeros((4, 2), np.float32))
     assert trunc.all() and strict.counters["out_of_support"] == 4
+
+
+def test_a_refitted_flow_reaches_the_env_through_its_source(reacher_density):
+    """What MoSimSAC's refits do, without Ray: the trainer refits on its episodes, the flow
+    travels as (config, numpy state), the env picks up each newer version at its next sync."""
+    from mosim_ray.model.density import density_from_state, density_to_state
+    from mosim_ray.rl.envs import density_penalty
+    from mosim_ray.train import ContinualConfig, ModelTrainer
+    from mosim_ray.train.model_trainer import episode_from_rows
+
+    density, s, a, _, _ = reacher_density
+    eps = EpisodeCollector("reacher-easy", 100).collect([0, 1, 2], seed=0)
+    trainer = ModelTrainer(WorldModel.load("pretrained/reacher-easy"), None, ContinualConfig())
+    trainer.add_episodes([episode_from_rows(e) for e in eps])
+    config, state, report = trainer.fit_density(steps=50)
+    assert report["transitions"] == 300 and np.isfinite(report["val_log_prob"])
+    refit = density_from_state(config, state)
+    same = density_from_state(*density_to_state(density))
+    np.testing.assert_allclose(same.log_prob(s[:20], a[:20]).detach().numpy(),
+                               density.log_prob(s[:20], a[:20]).detach().numpy(), rtol=1e-5)  # fmt: skip
+
+    published = [(1, refit)]
+
+    def source(version):
+        newer = [p for p in published if p[0] > version]
+        return None if not newer else (newer[-1][0], density_penalty({"penalty_scale": 3.0},
+                                                                     newer[-1][1]))  # fmt: skip
+
+    env = ImaginedVecEnv(WorldModel.load("pretrained/reacher-easy"), num_envs=4,
+                         penalty_source=source, sync_every=2)  # fmt: skip
+    env.reset(seed=0)
+    assert env.penalty_version == 1 and env.penalty.config.scale == 3.0
+    published.append((2, same))
+    env.step(np.zeros((4, 2), np.float32))
+    assert env.penalty_version == 1  # not yet: the env asks every sync_every steps only
+    env.step(np.zeros((4, 2), np.float32))
+    assert env.penalty_version == 2 and env.penalty.density is same

@@ -119,6 +119,23 @@ def test_resets_from_a_pool_of_real_states(reacher_model):
         ResetPool(states, contexts[:3])
 
 
+def test_task_reset_fraction_mixes_real_states_with_the_tasks_own_resets(reacher_model):
+    states, _, contexts, _, _ = _real_states("reacher-easy", 20)
+    pool = ResetPool(states, contexts)
+
+    def share_from_pool(fraction):
+        env = ImaginedVecEnv(reacher_model, num_envs=400, reset_pool=pool,
+                             task_reset_fraction=fraction)  # fmt: skip
+        env.reset(seed=1)
+        return np.mean([any(np.array_equal(s, p) for p in states) for s in env._states])
+
+    assert share_from_pool(0.0) == 1.0
+    assert share_from_pool(1.0) == 0.0
+    assert 0.35 < share_from_pool(0.5) < 0.65  # 400 draws: a wider miss is a bug, not luck
+    with pytest.raises(ValueError, match="task_reset_fraction"):
+        ImaginedVecEnv(reacher_model, num_envs=2, reset_pool=pool, task_reset_fraction=1.5)
+
+
 def test_non_finite_or_runaway_predictions_never_reach_the_learner():
     wm = WorldModel.create(ModelConfig(task="reacher-easy", size="small", correctors=0))
     env = ImaginedVecEnv(wm, num_envs=4, time_limit=100, max_abs_velocity=50.0)

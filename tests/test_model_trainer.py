@@ -47,6 +47,18 @@ def test_new_episodes_count_once(reacher_data):
     assert trainer.train(2)["real_steps"] == 240
 
 
+def test_reset_states_are_the_newest_real_states(reacher_data):
+    trainer = ModelTrainer(WorldModel.load("pretrained/reacher-easy"),
+                           RolloutDataset.open(reacher_data), CFG)  # fmt: skip
+    new = EpisodeCollector("reacher-easy", 30).collect([7], seed=1)
+    trainer.add_episodes(new)
+    states, contexts = trainer.reset_states(31 + 61 + 10)
+    assert states.shape == (102, 4) and contexts.shape[0] == 102
+    np.testing.assert_allclose(states[:31], trainer.episodes[7].states)  # newest first
+    np.testing.assert_allclose(states[31:92], trainer.episodes[2].states)
+    assert len(trainer.reset_states(10_000)[0]) == 31 + 3 * 61  # everything, once
+
+
 @pytest.mark.ray
 def test_killed_trainer_actor_resumes_and_versions_never_go_backwards(ray_local, tmp_path):
     from mosim_ray.actors.model_store import model_store

@@ -49,10 +49,15 @@ def kill_env_runner(algo, ray):
 def test_few_shot_ratios_hold_exactly_through_killed_actors(ray_local, small_data, tmp_path):
     from mosim_ray.rl.schedules import run_schedule
 
-    config = tiny("few_shot", small_data, tmp_path / "work")
+    # the density flow is fitted at the start and refitted after every round
+    config = tiny("few_shot", small_data, tmp_path / "work", density_refit_every=1,
+                  density_steps=20)  # fmt: skip
     killed = []
+    penalty_versions = []
 
     def kill_something(algo, point):
+        penalty_versions.extend(algo.env_runner_group.foreach_env_runner(
+            lambda r: r.env.unwrapped.penalty_version, local_env_runner=False))  # fmt: skip
         # after round 1: the trainer (Ray restarts it from its checkpoint), a collector (Ray
         # restarts it and retries its next call) and an env runner (RLlib replaces it)
         if point["rounds"] == 1 and not killed:
@@ -78,6 +83,10 @@ def test_few_shot_ratios_hold_exactly_through_killed_actors(ray_local, small_dat
     assert all(math.isfinite(p["real_return_mean"]) for p in result["curve"])
     assert len(result["fresh_data_error"]) == 2  # the model judged on each round before it learned
     assert (tmp_path / "out" / "policy").is_dir()
+    assert result["density_fits"] == 3
+    assert [f["transitions"] for f in result["density_fits_log"]] == [DATA_STEPS, DATA_STEPS + 40,
+                                                                     DATA_STEPS + 80]  # fmt: skip
+    assert penalty_versions and min(penalty_versions) >= 1  # env runners stepped with a penalty
 
 
 def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
@@ -85,7 +94,8 @@ def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
 ):
     from mosim_ray.rl.schedules import run_schedule
 
-    config = tiny("on_policy", small_data, tmp_path / "work")
+    config = tiny("on_policy", small_data, tmp_path / "work", density_refit_every=2,
+                  density_steps=20)  # fmt: skip
     killed = []
 
     def kill_once(algo, point):
@@ -104,6 +114,7 @@ def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
     assert result["imagined_steps"] == (real // 16) * 16 * 2
     # training_intensity 256 / batch 32: 8 updates per real step once learning has started
     assert 0 < result["policy_updates"] <= 8 * real
+    assert result["density_fits"] == 1 + result["model_updates"] // 2  # at the start, then every 2
     assert result["nonfinite_dropped"] == 0
     assert all(math.isfinite(p["real_return_mean"]) for p in result["curve"])
 

@@ -17,8 +17,9 @@ from mosim_ray.model import ModelConfig, WorldModel
 
 
 class WeightsStore:
-    """Plain store: (version, model config, weights as numpy arrays), and real reset states
-    (states [M, D], contexts [M, C]) under a version of their own."""
+    """Plain store: (version, model config, weights as numpy arrays), and, each under a version of
+    its own, real reset states (states [M, D], contexts [M, C]) and the density penalty's flow
+    (config, numpy state dict)."""
 
     def __init__(self):
         self.version = 0
@@ -26,6 +27,8 @@ class WeightsStore:
         self.weights: dict[str, np.ndarray] | None = None
         self.resets_version = 0
         self.resets: tuple[np.ndarray, np.ndarray] | None = None
+        self.density_version = 0
+        self.density: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None
 
     def publish(self, config: dict[str, Any], weights: dict[str, np.ndarray], version: int) -> int:
         """Store weights under ``version``, which must be newer than the stored one."""
@@ -58,6 +61,18 @@ class WeightsStore:
         if self.resets is None or self.resets_version <= version:
             return None
         return (self.resets_version, *self.resets)
+
+    def publish_density(self, config: dict[str, Any], state: dict[str, np.ndarray]) -> int:
+        """A refitted density flow (``DensityConfig`` fields, state dict); returns its version."""
+        self.density = (config, state)
+        self.density_version += 1
+        return self.density_version
+
+    def get_density_if_newer(self, version: int):
+        """(version, config, state) when a newer density than ``version`` is held."""
+        if self.density is None or self.density_version <= version:
+            return None
+        return (self.density_version, *self.density)
 
 
 ModelStore = ray.remote(num_cpus=0, max_restarts=-1)(WeightsStore)
@@ -119,6 +134,15 @@ class StorePuller:
         if got is None:
             return None
         return got[0], ResetPool(np.asarray(got[1]), np.asarray(got[2]))
+
+    def density(self, version: int):
+        """(version, StateActionDensity) when the store holds a newer flow, else None."""
+        from mosim_ray.model.density import density_from_state
+
+        got = ray.get(self.store.get_density_if_newer.remote(version))
+        if got is None:
+            return None
+        return got[0], density_from_state(got[1], got[2])
 
     def __call__(self, version: int):
         got = self.fetch(version)

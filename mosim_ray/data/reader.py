@@ -6,7 +6,7 @@ Shapes: ``D = nq + nv`` (state), ``U = nu`` (action), ``H`` the horizon, ``W`` t
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,23 @@ class RolloutDataset:
         n_train = n - n_val - n_test
         parts = ids[:n_train], ids[n_train : n_train + n_val], ids[n_train + n_val :]
         return tuple(self.subset(p) for p in parts)  # type: ignore[return-value]
+
+    def with_state_noise(self, share: float, seed: int = 0) -> RolloutDataset:
+        """A copy whose states carry Gaussian observation noise of ``share`` times each state
+        dimension's standard deviation over the dataset (fresh noise per step, actions clean):
+        what a sensor-noisy recording of the same motion looks like."""
+        if not share >= 0:
+            raise ValueError(f"noise share must be >= 0, got {share}")
+        if share == 0:
+            return self
+        rng = np.random.default_rng(seed)
+        std = self.states().std(axis=0) * share
+        noisy = [
+            replace(ep, states=(ep.states + rng.normal(size=ep.states.shape) * std).astype(
+                ep.states.dtype))
+            for ep in self.episodes
+        ]  # fmt: skip
+        return RolloutDataset(self.task, self.meta, noisy, self.skipped)
 
     def states(self) -> np.ndarray:
         """All states [N, D] (float32), e.g. for normalization statistics."""

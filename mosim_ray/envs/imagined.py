@@ -73,7 +73,8 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
     ``time_limit`` steps.
 
     Resets come from the task's own initial distribution (a real dm_control reset per
-    sub-episode) or, with ``reset_pool``, from real states drawn uniformly from it.
+    sub-episode) or, with ``reset_pool``, from real states drawn uniformly from it; then
+    ``task_reset_fraction`` of the episodes still start from the task's resets.
     """
 
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP}
@@ -92,6 +93,8 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         functions: TaskFunctions | None = None,
         task: str | None = None,
         resets_source: Callable[[int], tuple[int, ResetPool] | None] | None = None,
+        task_reset_fraction: float = 0.0,
+        penalty_source: Callable[[int], tuple[int, Penalty] | None] | None = None,
     ):
         if (
             isinstance(num_envs, bool)
@@ -99,6 +102,8 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
             or num_envs < 1
         ):
             raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
+        if not 0.0 <= task_reset_fraction <= 1.0:
+            raise ValueError(f"task_reset_fraction must be in [0, 1], got {task_reset_fraction}")
         if not max_abs_velocity > 0:
             raise ValueError(f"max_abs_velocity must be > 0, got {max_abs_velocity}")
         self.model = model
@@ -121,6 +126,9 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         self.sync_every = int(sync_every)
         self.reset_pool = reset_pool
         self.resets_source = resets_source
+        self.task_reset_fraction = float(task_reset_fraction)
+        self.penalty_source = penalty_source
+        self.penalty_version = 0
         self.resets_version = 0
         self.model_version = 0
         self.counters = {
@@ -160,6 +168,10 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
             resets = self.resets_source(self.resets_version)
             if resets is not None:
                 self.resets_version, self.reset_pool = resets
+        if self.penalty_source is not None:
+            penalty = self.penalty_source(self.penalty_version)
+            if penalty is not None:
+                self.penalty_version, self.penalty = penalty
 
     def set_reset_pool(self, pool: ResetPool | None) -> None:
         """Start later episodes from these real states (None: the task's own resets)."""
@@ -232,15 +244,17 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
     # --- resets ----------------------------------------------------------------------------------
     def _reset_rows(self, rows: np.ndarray) -> None:
         idx = np.flatnonzero(rows)
+        from_task = idx
         if self.reset_pool is not None:
-            pick = self._rng.integers(len(self.reset_pool.states), size=len(idx))
-            self._states[idx] = self.reset_pool.states[pick]
-            self._contexts[idx] = self.reset_pool.contexts[pick]
-        else:
-            sim = self.fns.sim
-            for i in idx:
-                sim.reset(int(self._rng.integers(2**31 - 1)))
-                self._states[i], self._contexts[i] = sim.state(), sim.context()
+            real = self._rng.random(len(idx)) >= self.task_reset_fraction
+            from_pool, from_task = idx[real], idx[~real]
+            pick = self._rng.integers(len(self.reset_pool.states), size=len(from_pool))
+            self._states[from_pool] = self.reset_pool.states[pick]
+            self._contexts[from_pool] = self.reset_pool.contexts[pick]
+        sim = self.fns.sim
+        for i in from_task:
+            sim.reset(int(self._rng.integers(2**31 - 1)))
+            self._states[i], self._contexts[i] = sim.state(), sim.context()
         zero = np.zeros((len(idx), self.spec_.nu))
         obs, _ = self.fns(self._states[idx], zero, self._contexts[idx])
         self._obs[idx] = obs

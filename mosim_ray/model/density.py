@@ -124,6 +124,32 @@ class StateActionDensity(nn.Module):
         return model.eval()
 
 
+def density_to_state(density: StateActionDensity) -> tuple[dict, dict[str, np.ndarray]]:
+    """(config as a dict, numpy state dict): what travels between processes and nodes."""
+    state = {k: v.detach().cpu().numpy() for k, v in density.state_dict().items()}
+    return asdict(density.config), state
+
+
+def density_from_state(config: dict, state: dict[str, np.ndarray]) -> StateActionDensity:
+    density = StateActionDensity(DensityConfig(**config))
+    density.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    return density.eval()
+
+
+def fit_to_episodes(
+    task: str, episodes: list, steps: int = 1000, max_transitions: int = 200_000, seed: int = 0
+) -> tuple[StateActionDensity, dict[str, float]]:
+    """A fresh flow fitted to every transition of ``episodes`` (``Episode``: states [T+1, D],
+    actions [T, U]); the newest ``max_transitions`` when there are more. Returns the flow and
+    its train / held-out log-likelihood."""
+    states = np.concatenate([ep.states[:-1] for ep in episodes])[-max_transitions:]
+    actions = np.concatenate([ep.actions for ep in episodes])[-max_transitions:]
+    torch.manual_seed(seed)
+    density = StateActionDensity(DensityConfig(task=task))
+    report = density.fit(states, actions, steps=steps, seed=seed)
+    return density.eval(), {**report, "transitions": len(states)}
+
+
 @dataclass(frozen=True)
 class PenaltyConfig:
     scale: float = 1.0

@@ -29,6 +29,9 @@ IMAGINED_KEYS = {
     "sync_every": "vector steps between version checks with the model store (default 100)",
     "exact_rewards": "compute obs/reward with MuJoCo even where a vectorized version exists",
     "resets_from_store": "start episodes from the real states the model store publishes",
+    "task_reset_fraction": "with real reset states, the share of episodes that start from the "
+    "task's own resets instead (default 0)",
+    "density_from_store": "take the density flow (and each refit) from the model store",
     "density": "folder of a fitted StateActionDensity: reward += scale*(sigmoid((log p-c)/s)-1)",
     "penalty_scale": "density penalty scale (default 1.0)",
     "penalty_c": "density penalty centre c (default -30, the authors')",
@@ -60,19 +63,35 @@ def make_imagined_env(config: dict[str, Any]) -> ImaginedVecEnv:
         exact_rewards=bool(config.get("exact_rewards", False)),
         task=config.get("task"),
         resets_source=puller.resets if (puller and config.get("resets_from_store")) else None,
+        task_reset_fraction=float(config.get("task_reset_fraction", 0.0)),
+        penalty_source=penalty_source(config, puller),
     )
     env.model_version = version
     return env
 
 
-def density_penalty(config: dict[str, Any]):
-    """The ``DensityPenalty`` that the ``density`` and ``penalty_*`` keys describe, or None."""
-    if not config.get("density"):
+def penalty_source(config: dict[str, Any], puller):
+    """With ``density_from_store``: a source of (version, DensityPenalty) for ``ImaginedVecEnv``
+    that wraps each flow the store publishes in the ``penalty_*`` keys' penalty; else None."""
+    if not (puller and config.get("density_from_store")):
+        return None
+
+    def newer(version: int):
+        got = puller.density(version)
+        return None if got is None else (got[0], density_penalty(config, got[1]))
+
+    return newer
+
+
+def density_penalty(config: dict[str, Any], density=None):
+    """The ``DensityPenalty`` that the ``density`` (or the flow given) and ``penalty_*`` keys
+    describe, or None."""
+    if density is None and not config.get("density"):
         return None
     from mosim_ray.model.density import DensityPenalty, PenaltyConfig, StateActionDensity
 
     return DensityPenalty(
-        StateActionDensity.load(config["density"]),
+        density if density is not None else StateActionDensity.load(config["density"]),
         PenaltyConfig(
             scale=float(config.get("penalty_scale", 1.0)),
             c=float(config.get("penalty_c", -30.0)),

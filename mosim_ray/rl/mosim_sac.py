@@ -55,7 +55,7 @@ from mosim_ray.rl.algorithms import (
     single_thread_torch,
 )
 from mosim_ray.rl.branches import BranchRollouts
-from mosim_ray.rl.envs import IMAGINED, REAL, density_penalty, register_envs
+from mosim_ray.rl.envs import IMAGINED, REAL, density_penalty, penalty_source, register_envs
 from mosim_ray.rl.evaluation import RealEvaluator
 from mosim_ray.rl.real_segments import RealSegments
 from mosim_ray.tasks import check_task_name, get_spec
@@ -137,6 +137,7 @@ class MoSimSAC(FastSAC):
             env_config = {
                 "model_store": self._names["store"], "task": settings.task,
                 "time_limit": settings.imagined_time_limit, "resets_from_store": True,
+                "task_reset_fraction": settings.task_reset_fraction,
                 "sync_every": max(1, settings.model_update_every // per_runner),
             }  # fmt: skip
             env_config.update(_penalty_keys(settings))
@@ -183,11 +184,15 @@ class MoSimSAC(FastSAC):
         version = ray.get(self._trainer.publish_now.remote())
         self.counts = {"real_steps": 0, "imagined_steps": 0, "model_updates": 0,
                        "model_gradient_steps": 0, "policy_updates": 0, "rounds": 0,
-                       "real_episodes": 0, "real_segments": 0, "nonfinite_dropped": 0}  # fmt: skip
+                       "real_episodes": 0, "real_segments": 0, "nonfinite_dropped": 0,
+                       "density_fits": 0}  # fmt: skip
         self.model_version = version
         self.seconds = {"real_collection": 0.0, "model_training": 0.0, "imagined_steps": 0.0,
-                        "policy_updates": 0.0, "evaluation": 0.0}  # fmt: skip
+                        "policy_updates": 0.0, "evaluation": 0.0, "density_fitting": 0.0}  # fmt: skip
         self.curve: list[dict[str, Any]] = []
+        self.density_fits: list[dict[str, float]] = []
+        if s.density_refit_every and not s.density:
+            self._refit_density()  # env runners start with a penalty, not without one
         self.runner_versions: list[int] = []
         self.fresh_errors: list[dict[str, float]] = []
         self._last_eval: dict[str, float] = {}
@@ -202,6 +207,7 @@ class MoSimSAC(FastSAC):
                 for _ in range(self.placement.collectors)
             ]
             self._next_round = s.imagined_per_round
+            self._publish_resets()
             self._wait_placed([c.node_id.remote() for c in self._collectors], "collectors")
         else:
             low, high = get_spec(s.task).action_bounds
@@ -231,6 +237,7 @@ class MoSimSAC(FastSAC):
             model_from_store(model_config, weights), num_envs=s.branch_batch,
             time_limit=s.branch_length, weights_source=puller, sync_every=1, task=s.task,
             penalty=density_penalty(_penalty_keys(s)),
+            penalty_source=penalty_source(_penalty_keys(s), puller),
         )  # fmt: skip
         env.model_version = self.model_version
         return BranchRollouts(env, s.branch_length, seed=int(self.config.seed or 0))
@@ -328,10 +335,30 @@ class MoSimSAC(FastSAC):
             self._ingest(self._segments.cut(s.model_horizon + 1))
         t = time.perf_counter()
         state = ray.get(self._trainer.train.remote(owed * s.model_steps_per_update))
+        before = self.counts["model_updates"]
         self.counts["model_updates"] += owed
         self.counts["model_gradient_steps"] += owed * s.model_steps_per_update
         self.model_version = int(state["version"])
         self.seconds["model_training"] += time.perf_counter() - t
+        every = s.density_refit_every
+        if every and s.schedule == "on_policy" and (before // every < (before + owed) // every):
+            self._refit_density()
+
+    def _refit_density(self) -> None:
+        """The trainer refits the penalty's flow to all its real data; env runners (and the
+        on-policy branches) pick the new flow up from the model store with the weights."""
+        t = time.perf_counter()
+        seed = int(self.config.seed or 0) + self.counts["density_fits"]
+        config, state, report = ray.get(
+            self._trainer.fit_density.remote(self.mosim.density_steps, seed)
+        )
+        version = ray.get(self._store.publish_density.remote(config, state))
+        self.counts["density_fits"] += 1
+        self.density_fits.append({"version": version, "real_steps": self.counts["real_steps"],
+                                  "transitions": report["transitions"],
+                                  "val_log_prob": report["val_log_prob"],
+                                  "seconds": report["seconds"]})  # fmt: skip
+        self.seconds["density_fitting"] += time.perf_counter() - t
 
     def _ingest(self, episodes: list) -> int:
         """Fresh real episodes (or segments) to the trainer; first the current model's error on
@@ -364,13 +391,19 @@ class MoSimSAC(FastSAC):
         refs = [c.collect.remote(module, [base + i], steps) for i, c in enumerate(self._collectors)]
         episodes = [ep for r in ray.get(refs) for ep in r]
         new = self._ingest(episodes)
-        states = np.concatenate([np.hstack([e["qpos"], e["qvel"]]) for e in episodes])
-        contexts = np.concatenate([e["context"] for e in episodes])
-        ray.get(self._store.publish_resets.remote(states, contexts))
+        self._publish_resets()
         self.counts["rounds"] += 1
         self.counts["real_episodes"] += new
         self.counts["real_steps"] += new * steps
         self.seconds["real_collection"] += time.perf_counter() - t
+        if s.density_refit_every and self.counts["rounds"] % s.density_refit_every == 0:
+            self._refit_density()
+
+    def _publish_resets(self) -> None:
+        """The newest ``reset_states`` real states of the trainer's dataset (the starting data and
+        every round so far) become where imagined episodes start."""
+        states, contexts = ray.get(self._trainer.reset_states.remote(self.mosim.reset_states))
+        ray.get(self._store.publish_resets.remote(states, contexts))
 
     def _evaluate(self) -> None:
         t = time.perf_counter()
@@ -447,6 +480,7 @@ class MoSimSAC(FastSAC):
             "seconds": dict(self.seconds),
             "curve": list(self.curve),
             "fresh_data_error": list(self.fresh_errors),
+            "density_fits_log": list(self.density_fits),
             "env_runner_version_min_per_iteration": list(self.runner_versions),
             "placement": dataclasses.asdict(self.placement),
             "settings": dataclasses.asdict(self.mosim),
@@ -492,10 +526,13 @@ def _finite_only(episodes: list[Any], counts: dict[str, int]) -> list[Any]:
 
 
 def _penalty_keys(s: MoSimSettings) -> dict[str, Any]:
-    if not s.density:
+    if not (s.density or s.density_refit_every):
         return {}
-    keys = {"density": str(Path(s.density).resolve()), "penalty_scale": s.penalty_scale,
-            "penalty_c": s.penalty_c, "penalty_s": s.penalty_s}  # fmt: skip
+    keys = {"penalty_scale": s.penalty_scale, "penalty_c": s.penalty_c, "penalty_s": s.penalty_s}
+    if s.density:
+        keys["density"] = str(Path(s.density).resolve())
+    if s.density_refit_every:
+        keys["density_from_store"] = True
     if s.penalty_truncate_below is not None:
         keys["penalty_truncate_below"] = s.penalty_truncate_below
     return keys

@@ -92,6 +92,35 @@ class ModelTrainer:
             self.checkpoint()  # a restarted trainer must not lose what it already took in
         return new
 
+    def reset_states(self, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """States [M, D] and contexts [M, C] (float64) of the newest real episodes (by id), at most
+        ``limit`` rows: where imagined episodes may start."""
+        if not self.episodes:
+            raise ValueError("ModelTrainer holds no real episodes to draw reset states from")
+        states, contexts, n = [], [], 0
+        for i in sorted(self.episodes, reverse=True):
+            ep = self.episodes[i]
+            states.append(ep.states[: limit - n])
+            contexts.append(ep.contexts[: limit - n])
+            n += len(states[-1])
+            if n >= limit:
+                break
+        return (np.concatenate(states).astype(np.float64),
+                np.concatenate(contexts).astype(np.float64))  # fmt: skip
+
+    def fit_density(self, steps: int = 1000, seed: int = 0) -> tuple[dict, dict, dict[str, Any]]:
+        """The density penalty's flow refitted to every real transition held now (the model's
+        training data): (config, numpy state dict, fit report), ready for the model store."""
+        from mosim_ray.model.density import density_to_state, fit_to_episodes
+
+        if not self.episodes:
+            raise ValueError("ModelTrainer holds no real episodes to fit a density to")
+        episodes = [self.episodes[i] for i in sorted(self.episodes)]
+        t0 = time.perf_counter()
+        density, report = fit_to_episodes(self.model.task, episodes, steps=steps, seed=seed)
+        config, state = density_to_state(density)
+        return config, state, {**report, "seconds": time.perf_counter() - t0}
+
     @torch.no_grad()
     def prediction_error(
         self, episodes: list[dict[str, np.ndarray] | Episode], horizon: int = 16
