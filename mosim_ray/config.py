@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ class MoSimSettings:
     model_batch: int = 256
     model_horizon: int = 16
     model_lr: float = 3e-4
+    trainer_device: str = "auto"
+    """where the trainer trains: "auto" (the GPU Ray gives it when the cluster has one, else the
+    CPU), "cpu", "cuda" or "cuda:N" """
     # --- few-shot ---
     imagined_per_round: int = 5000
     """imagined steps between real rounds"""
@@ -143,6 +147,10 @@ class MoSimSettings:
         ):
             raise ConfigError(
                 f"mosim density_refit_every must be >= 0 (0: never), got {self.density_refit_every!r}"
+            )
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", str(self.trainer_device)):
+            raise ConfigError(
+                f"mosim trainer_device must be auto, cpu, cuda or cuda:N, got {self.trainer_device!r}"
             )
         if not 0.0 <= self.task_reset_fraction <= 1.0:
             raise ConfigError(

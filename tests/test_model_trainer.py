@@ -81,3 +81,22 @@ def test_killed_trainer_actor_resumes_and_versions_never_go_backwards(ray_local,
     assert ray.get(store.get_version.remote()) == 3
     ray.kill(trainer, no_restart=True)
     ray.kill(store)
+
+
+def test_trainer_device_is_checked_before_any_training(reacher_data):
+    import torch
+
+    def make(device):
+        return ModelTrainer(WorldModel.load("pretrained/reacher-easy"),
+                            RolloutDataset.open(reacher_data), ContinualConfig(device=device))  # fmt: skip
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    auto = make("auto")
+    assert auto.device.type == expected
+    assert next(auto.model.dynamics.parameters()).device.type == expected
+    assert np.isfinite(auto.train(1)["loss"])
+    with pytest.raises(ValueError, match="device"):
+        make("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA GPU"):
+            make("cuda")

@@ -129,6 +129,12 @@ def test_mosim_settings_are_checked_up_front():
         MoSimSACConfig().mosim(real_per_round=1000, collectors=3)
     with pytest.raises(ConfigError, match="schedule"):
         MoSimSACConfig().mosim(schedule="offline")
+    with pytest.raises(ConfigError, match="trainer_device"):
+        MoSimSACConfig().mosim(trainer_device="gpu")
+    with pytest.raises(ConfigError, match="task_reset_fraction"):
+        MoSimSACConfig().mosim(task_reset_fraction=-0.1)
+    with pytest.raises(ConfigError, match="density_refit_every"):
+        MoSimSACConfig().mosim(density_refit_every=-1)
     with pytest.raises(ConfigError, match="real_fraction"):
         MoSimSACConfig().mosim(real_fraction=1.5)
 

@@ -170,7 +170,8 @@ class MoSimSAC(FastSAC):
         self._work = work
         self._store = model_store(self._names["store"])
         trainer_config = {"batch_size": s.model_batch, "horizon": s.model_horizon,
-                          "lr": s.model_lr, "seed": int(self.config.seed or 0)}  # fmt: skip
+                          "lr": s.model_lr, "seed": int(self.config.seed or 0),
+                          "device": s.trainer_device}  # fmt: skip
         data = str(Path(s.data).resolve()) if s.data else None
         if s.schedule == "few_shot" and data is None:
             raise ValueError("few_shot needs mosim(data=...): the real shards behind the model")

@@ -35,6 +35,24 @@ class ContinualConfig:
     grad_clip: float = 1.0
     normalize_loss: bool = True
     seed: int = 0
+    device: str = "cpu"
+    """"cpu", "cuda" (or "cuda:N"), or "auto": a GPU when this process sees one"""
+
+
+def resolve_device(name: str) -> torch.device:
+    """``name`` as a torch device; "auto" is CUDA when visible. An unusable one raises here, not
+    at the first batch."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as e:
+        raise ValueError(f"unknown device {name!r}: use cpu, cuda, cuda:N or auto") from e
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but this process sees no CUDA GPU")
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {name!r}: the trainer runs on cpu or cuda")
+    return device
 
 
 def episode_from_rows(rows: dict[str, np.ndarray]) -> Episode:
@@ -63,6 +81,8 @@ class ModelTrainer:
         publish: Publisher | None = None,
     ):
         self.model, self.config, self.publish = model, config, publish
+        self.device = resolve_device(config.device)
+        model.dynamics.to(self.device)  # weights travel as CPU numpy arrays all the same
         self.dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.episodes: dict[int, Episode] = {e.id: e for e in (data.episodes if data else [])}
         self.rng = np.random.default_rng(config.seed)
@@ -135,8 +155,8 @@ class ModelTrainer:
                 windows_a.append(ep.actions[start : start + horizon])
         if not windows_s:
             return float("nan")
-        states = torch.as_tensor(np.stack(windows_s), dtype=torch.float32)
-        actions = torch.as_tensor(np.stack(windows_a), dtype=torch.float32)
+        states = torch.as_tensor(np.stack(windows_s), dtype=torch.float32, device=self.device)
+        actions = torch.as_tensor(np.stack(windows_a), dtype=torch.float32, device=self.device)
         self.model.dynamics.eval()
         pred = self.model.dynamics.rollout(states[:, 0], actions)
         return float(((pred - states[:, 1:]) ** 2).mean())
@@ -156,11 +176,12 @@ class ModelTrainer:
         if not self.episodes:
             raise ValueError("ModelTrainer has no real episodes to train on yet")
         sampler = self._segments()
-        weights = torch.full((cfg.horizon,), 1.0 / cfg.horizon)
+        weights = torch.full((cfg.horizon,), 1.0 / cfg.horizon, device=self.device)
         t0, losses = time.perf_counter(), []
         dyn.train()
         for _ in range(n_updates):
             states, actions = sampler.sample(cfg.batch_size, self.rng)
+            states, actions = states.to(self.device), actions.to(self.device)
             loss = dyn.loss(states, actions, weights, normalized=cfg.normalize_loss)
             if not torch.isfinite(loss):
                 continue  # a bad batch must not poison the weights env runners will pull
@@ -212,7 +233,7 @@ class ModelTrainer:
         tmp.replace(self.dir / self.STATE)  # weights first, state last: the state is never ahead
 
     def _restore(self) -> None:
-        state = torch.load(self.dir / self.STATE, weights_only=False)
+        state = torch.load(self.dir / self.STATE, weights_only=False, map_location=self.device)
         saved = WorldModel.load(self.dir / "model")
         self.model.dynamics.load_state_dict(saved.dynamics.state_dict())
         self.opt.load_state_dict(state["opt"])
