@@ -84,6 +84,9 @@ class MoSimSettings:
     """share of imagined episodes that start from the task's own initial distribution; the rest
     start from real states of the trainer's dataset. Real states alone hold only as many goals
     (reacher targets) as there are real episodes, and the policy overfits to them."""
+    task_contexts: bool = False
+    """imagined episodes and branches started from real states take their context (reacher's
+    target) from a fresh task reset: real physics, any goal the task can set"""
     reset_states: int = 100_000
     """the newest real states (starting data and every round) imagined episodes start from"""
     # --- on-policy ---
@@ -151,6 +154,10 @@ class MoSimSettings:
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", str(self.trainer_device)):
             raise ConfigError(
                 f"mosim trainer_device must be auto, cpu, cuda or cuda:N, got {self.trainer_device!r}"
+            )
+        if not isinstance(self.task_contexts, bool):
+            raise ConfigError(
+                f"mosim task_contexts must be true or false, got {self.task_contexts!r}"
             )
         if not 0.0 <= self.task_reset_fraction <= 1.0:
             raise ConfigError(

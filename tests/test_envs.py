@@ -136,6 +136,16 @@ def test_task_reset_fraction_mixes_real_states_with_the_tasks_own_resets(reacher
         ImaginedVecEnv(reacher_model, num_envs=2, reset_pool=pool, task_reset_fraction=1.5)
 
 
+def test_task_contexts_keep_the_real_physics_and_draw_fresh_goals(reacher_model):
+    states, _, contexts, _, _ = _real_states("reacher-easy", 20)
+    pool = ResetPool(states, np.zeros_like(contexts))  # one goal only: the origin
+    env = ImaginedVecEnv(reacher_model, num_envs=32, reset_pool=pool, task_contexts=True)
+    env.reset(seed=2)
+    assert all(any(np.array_equal(s, p) for p in states) for s in env._states)
+    targets = env._contexts[:, :2]
+    assert len(np.unique(targets.round(6), axis=0)) == 32 and np.abs(targets).max() > 0.01
+
+
 def test_non_finite_or_runaway_predictions_never_reach_the_learner():
     wm = WorldModel.create(ModelConfig(task="reacher-easy", size="small", correctors=0))
     env = ImaginedVecEnv(wm, num_envs=4, time_limit=100, max_abs_velocity=50.0)

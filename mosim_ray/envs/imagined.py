@@ -74,7 +74,10 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
 
     Resets come from the task's own initial distribution (a real dm_control reset per
     sub-episode) or, with ``reset_pool``, from real states drawn uniformly from it; then
-    ``task_reset_fraction`` of the episodes still start from the task's resets.
+    ``task_reset_fraction`` of the episodes still start from the task's resets. With
+    ``task_contexts``, an episode started from a real state gets its context (reacher's target)
+    from a fresh task reset instead of the real episode's: the physics starts where real data
+    was, the goal is any the task can set (as goal relabelling does).
     """
 
     metadata = {"autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP}
@@ -95,6 +98,7 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         resets_source: Callable[[int], tuple[int, ResetPool] | None] | None = None,
         task_reset_fraction: float = 0.0,
         penalty_source: Callable[[int], tuple[int, Penalty] | None] | None = None,
+        task_contexts: bool = False,
     ):
         if (
             isinstance(num_envs, bool)
@@ -128,6 +132,7 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         self.resets_source = resets_source
         self.task_reset_fraction = float(task_reset_fraction)
         self.penalty_source = penalty_source
+        self.task_contexts = bool(task_contexts)
         self.penalty_version = 0
         self.resets_version = 0
         self.model_version = 0
@@ -251,6 +256,10 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
             pick = self._rng.integers(len(self.reset_pool.states), size=len(from_pool))
             self._states[from_pool] = self.reset_pool.states[pick]
             self._contexts[from_pool] = self.reset_pool.contexts[pick]
+            if self.task_contexts:
+                for i in from_pool:
+                    self.fns.sim.reset(int(self._rng.integers(2**31 - 1)))
+                    self._contexts[i] = self.fns.sim.context()
         sim = self.fns.sim
         for i in from_task:
             sim.reset(int(self._rng.integers(2**31 - 1)))

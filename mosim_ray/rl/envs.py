@@ -31,6 +31,8 @@ IMAGINED_KEYS = {
     "resets_from_store": "start episodes from the real states the model store publishes",
     "task_reset_fraction": "with real reset states, the share of episodes that start from the "
     "task's own resets instead (default 0)",
+    "task_contexts": "episodes started from real states take their context (reacher's target) "
+    "from a fresh task reset",
     "density_from_store": "take the density flow (and each refit) from the model store",
     "density": "folder of a fitted StateActionDensity: reward += scale*(sigmoid((log p-c)/s)-1)",
     "penalty_scale": "density penalty scale (default 1.0)",
@@ -65,6 +67,7 @@ def make_imagined_env(config: dict[str, Any]) -> ImaginedVecEnv:
         resets_source=puller.resets if (puller and config.get("resets_from_store")) else None,
         task_reset_fraction=float(config.get("task_reset_fraction", 0.0)),
         penalty_source=penalty_source(config, puller),
+        task_contexts=bool(config.get("task_contexts", False)),
     )
     env.model_version = version
     return env

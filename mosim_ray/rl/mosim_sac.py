@@ -138,6 +138,7 @@ class MoSimSAC(FastSAC):
                 "model_store": self._names["store"], "task": settings.task,
                 "time_limit": settings.imagined_time_limit, "resets_from_store": True,
                 "task_reset_fraction": settings.task_reset_fraction,
+                "task_contexts": settings.task_contexts,
                 "sync_every": max(1, settings.model_update_every // per_runner),
             }  # fmt: skip
             env_config.update(_penalty_keys(settings))
@@ -238,7 +239,7 @@ class MoSimSAC(FastSAC):
             model_from_store(model_config, weights), num_envs=s.branch_batch,
             time_limit=s.branch_length, weights_source=puller, sync_every=1, task=s.task,
             penalty=density_penalty(_penalty_keys(s)),
-            penalty_source=penalty_source(_penalty_keys(s), puller),
+            penalty_source=penalty_source(_penalty_keys(s), puller), task_contexts=s.task_contexts,
         )  # fmt: skip
         env.model_version = self.model_version
         return BranchRollouts(env, s.branch_length, seed=int(self.config.seed or 0))
