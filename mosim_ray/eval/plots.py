@@ -162,13 +162,17 @@ def plot_schedule(
     mean = np.array([p["real_return_mean"] for p in curve])
     std = np.array([p["real_return_std"] for p in curve])
     ax = axes[0]
-    ax.plot(x, mean, "o-", ms=3, label=f"{result['schedule']} (MoSim)")
-    ax.fill_between(x, mean - std, mean + std, alpha=0.15)
+    # every real step counts: the starting model's data too, so the comparison with real-env SAC
+    # is at equal real experience
+    data_steps = max(0, int(result.get("trainer_real_steps", 0)) - int(result["real_steps"]))
+    ax.plot(x + data_steps, mean, "o-", ms=3, label=f"{result['schedule']} (MoSim)")
+    ax.fill_between(x + data_steps, mean - std, mean + std, alpha=0.15)
     if baseline:
         bx = np.array([p["env_steps"] for p in baseline["curve"]])
         bm = np.array([p["real_return_mean"] for p in baseline["curve"]])
         ax.plot(bx, bm, "s-", ms=3, color="C1", label="SAC in the real env")
-    ax.set_xlabel("real env steps")
+    ax.set_xlabel(f"real env steps (policy + {data_steps:,} steps of the model's starting data)"
+                  if data_steps else "real env steps")  # fmt: skip
     ax.set_ylabel("real-env evaluation return")
     ax.set_title(f"{result['task']}: sample efficiency")
     ax.legend(fontsize=8)
