@@ -179,7 +179,12 @@ def plot_schedule(
     ax = axes[1]
     imagined = np.array([p.get("train_return_mean", np.nan) for p in curve], dtype=float)
     ax.plot(x, mean, "o-", ms=3, label="real return (evaluation)")
-    ax.plot(x, imagined, "--", label="return the learner saw (env runners)")
+    settings = result.get("settings", {})
+    seen = "return the learner saw (env runners)"
+    if settings.get("schedule") == "few_shot":  # imagined episodes are shorter than real ones
+        seen += (f", per {settings['imagined_time_limit']}-step imagined episode against "
+                 f"{settings['eval_time_limit']} real")  # fmt: skip
+    ax.plot(x, imagined, "--", label=seen)
     ax.set_xlabel("real env steps")
     ax.set_ylabel("episode return")
     ax.set_title("imagined vs real return")
