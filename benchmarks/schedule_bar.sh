@@ -2,7 +2,7 @@
 # Issue 7's bar on reacher-hard: few-shot and on-policy MoSimSAC against real-env SAC at twice
 # the real steps, the MLP-ensemble peer, and the density penalty on and off.
 #
-#   bash benchmarks/schedule_bar.sh            (about 50 minutes on 2 cores)
+#   bash benchmarks/schedule_bar.sh            (about 80 minutes on 2 cores)
 #
 # Every real step counts: the 10,000 random real steps the starting model learned from are
 # added to the policy's real steps in BENCHMARKS.md. The baseline is
@@ -23,17 +23,24 @@ step() { echo "== $(date +%T) $*"; "$@"; }
 [ -d $W/density ] || step $PY pipelines/fit_density.py --task reacher-easy --data $W/data \
     --out $W/density --steps 1000
 
-COMMON=(--task reacher-hard --data $W/data --baseline $BASE)
+# the MBPO-style peer first (the MoSim runs record its return): the same schedules with the MLP
+# ensemble trained on the same data
+[ -d $W/ensemble/model ] || step $PY pipelines/train.py --task reacher-easy --data $W/data \
+    --kind ensemble --out $W/ensemble --minutes 3
+COMMON=(--task reacher-hard --data $W/data --baseline $BASE --threads 1)
+ON_POLICY=(--config configs/on_policy.yaml --set mosim.task_contexts=true --set mosim.branch_length=5)
+step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/ensemble/model --real-steps 10000 \
+    --out $W/few_shot_ensemble --json $R/few_shot_reacher-hard_ensemble.json
+step $PY pipelines/on_policy.py "${COMMON[@]}" "${ON_POLICY[@]}" --checkpoint $W/ensemble/model \
+    --real-steps 15000 --out $W/on_policy_ensemble --json $R/on_policy_reacher-hard_ensemble.json
+
 step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
+    --ensemble $R/few_shot_reacher-hard_ensemble.json \
     --out $W/few_shot --json $R/few_shot_reacher-hard.json
-step $PY pipelines/on_policy.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 15000 \
+step $PY pipelines/on_policy.py "${COMMON[@]}" "${ON_POLICY[@]}" --checkpoint $W/mosim/model \
+    --real-steps 15000 --ensemble $R/on_policy_reacher-hard_ensemble.json \
     --out $W/on_policy --json $R/on_policy_reacher-hard.json
+# the density penalty on (the runs above have it off)
 step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
     --set mosim.density=\"$W/density\" --out $W/few_shot_penalty \
     --json $R/few_shot_reacher-hard_penalty.json
-
-# the MBPO-style peer: the same schedule with the MLP ensemble trained on the same data
-[ -d $W/ensemble/model ] || step $PY pipelines/train.py --task reacher-easy --data $W/data \
-    --kind ensemble --out $W/ensemble --minutes 3
-step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/ensemble/model --real-steps 10000 \
-    --out $W/few_shot_ensemble --json $R/few_shot_reacher-hard_ensemble.json
