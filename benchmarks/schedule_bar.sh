@@ -28,17 +28,20 @@ step() { echo "== $(date +%T) $*"; "$@"; }
 [ -d $W/ensemble/model ] || step $PY pipelines/train.py --task reacher-easy --data $W/data \
     --kind ensemble --out $W/ensemble --minutes 3
 COMMON=(--task reacher-hard --data $W/data --baseline $BASE --threads 1)
-ON_POLICY=(--config configs/on_policy.yaml --set mosim.task_contexts=true --set mosim.branch_length=5)
+# on-policy: 5 policy updates per real step (training_intensity 5 x batch 256), 5-step branches
+# with fresh reacher targets
+ON_POLICY=(--config configs/on_policy.yaml --set overrides.training_intensity=1280
+           --set mosim.task_contexts=true --set mosim.branch_length=5)
 step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/ensemble/model --real-steps 10000 \
     --out $W/few_shot_ensemble --json $R/few_shot_reacher-hard_ensemble.json
 step $PY pipelines/on_policy.py "${COMMON[@]}" "${ON_POLICY[@]}" --checkpoint $W/ensemble/model \
-    --real-steps 15000 --out $W/on_policy_ensemble --json $R/on_policy_reacher-hard_ensemble.json
+    --real-steps 10000 --out $W/on_policy_ensemble --json $R/on_policy_reacher-hard_ensemble.json
 
 step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
     --ensemble $R/few_shot_reacher-hard_ensemble.json \
     --out $W/few_shot --json $R/few_shot_reacher-hard.json
 step $PY pipelines/on_policy.py "${COMMON[@]}" "${ON_POLICY[@]}" --checkpoint $W/mosim/model \
-    --real-steps 15000 --ensemble $R/on_policy_reacher-hard_ensemble.json \
+    --real-steps 10000 --ensemble $R/on_policy_reacher-hard_ensemble.json \
     --out $W/on_policy --json $R/on_policy_reacher-hard.json
 # the density penalty on (the runs above have it off)
 step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
