@@ -175,7 +175,8 @@ class DensityPenalty:
         logp = np.nan_to_num(logp, nan=-np.inf, posinf=np.inf, neginf=-np.inf)
         self.last_log_prob = logp
         c = self.config
-        return c.scale * (1.0 / (1.0 + np.exp(-(logp - c.c) / c.s)) - 1.0)
+        # sigmoid as 0.5 * (1 + tanh(x / 2)): no overflow far from the data, where exp(-x) would
+        return c.scale * (0.5 * (1.0 + np.tanh((logp - c.c) / (2.0 * c.s))) - 1.0)
 
     def out_of_support(self) -> np.ndarray | None:
         """[N] bool: where the last log p fell below ``truncate_below``."""

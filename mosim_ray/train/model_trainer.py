@@ -189,7 +189,7 @@ class ModelTrainer:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(dyn.parameters(), cfg.grad_clip)
             self.opt.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             self.updates += 1
         dyn.eval()
         self.seconds += time.perf_counter() - t0
