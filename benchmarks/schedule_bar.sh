@@ -43,7 +43,7 @@ step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real
 step $PY pipelines/on_policy.py "${COMMON[@]}" "${ON_POLICY[@]}" --checkpoint $W/mosim/model \
     --real-steps 10000 --ensemble $R/on_policy_reacher-hard_ensemble.json \
     --out $W/on_policy --json $R/on_policy_reacher-hard.json
-# the density penalty on (the runs above have it off)
+# the density penalty on (the runs above have it off): fitted at the start, refitted every round
 step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
-    --set mosim.density=\"$W/density\" --out $W/few_shot_penalty \
-    --json $R/few_shot_reacher-hard_penalty.json
+    --set mosim.density_refit_every=1 --out $W/few_shot_penalty \
+    --json $R/few_shot_reacher-hard_penalty_refit.json
