@@ -249,6 +249,7 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
     # --- resets ----------------------------------------------------------------------------------
     def _reset_rows(self, rows: np.ndarray) -> None:
         idx = np.flatnonzero(rows)
+        sim = self.fns.sim
         from_task = idx
         if self.reset_pool is not None:
             real = self._rng.random(len(idx)) >= self.task_reset_fraction
@@ -258,9 +259,8 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
             self._contexts[from_pool] = self.reset_pool.contexts[pick]
             if self.task_contexts:
                 for i in from_pool:
-                    self.fns.sim.reset(int(self._rng.integers(2**31 - 1)))
-                    self._contexts[i] = self.fns.sim.context()
-        sim = self.fns.sim
+                    sim.reset(int(self._rng.integers(2**31 - 1)))
+                    self._contexts[i] = sim.context()
         for i in from_task:
             sim.reset(int(self._rng.integers(2**31 - 1)))
             self._states[i], self._contexts[i] = sim.state(), sim.context()
