@@ -151,8 +151,10 @@ def test_train_and_judge_model_reports_during_training_and_at_the_end(small_data
     from mosim_ray.config import ModelRun
     from mosim_ray.train.model_sweep import RESULT_FILE, train_and_judge_model
 
-    run = ModelRun(data=small_data, method="euler", horizon=4, minutes=0.05, max_updates=100,
-                   batch_size=16, eval_horizon=4, eval_segments=16, reports=30)  # fmt: skip
+    # a wall budget far above what 100 updates need, so the update budget binds on a busy machine;
+    # intermediate reports every minutes * 60 / reports = 0.2 s
+    run = ModelRun(data=small_data, method="euler", horizon=4, minutes=10.0, max_updates=100,
+                   batch_size=16, eval_horizon=4, eval_segments=16, reports=3000)  # fmt: skip
     reports = []
     final = train_and_judge_model(run, tmp_path / "trial", report=reports.append)
     assert len(reports) >= 2 and reports[-1] == final and final["final"]
