@@ -42,6 +42,7 @@ class ZeroShotRun:
 
 
 SCHEDULES = ("few_shot", "on_policy")
+BRANCH_FROM = ("policy", "dataset")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,10 @@ class MoSimSettings:
     branches_per_real_step: float = 4.0
     branch_batch: int = 256
     """branches are rolled out together in batches of this many"""
+    branch_from: str = "policy"
+    """where branches start: "policy", the real states the policy has visited (MBPO's choice);
+    "dataset", the trainer's newest ``reset_states`` real states: the starting data as well, so
+    branches also cover states the young policy has not reached"""
     real_fraction: float = 0.5
     """share of real transitions in each policy-update batch (the rest imagined)"""
     # --- density penalty (imagined steps of both schedules) ---
@@ -162,6 +167,10 @@ class MoSimSettings:
         if not 0.0 <= self.task_reset_fraction <= 1.0:
             raise ConfigError(
                 f"mosim task_reset_fraction must be in [0, 1], got {self.task_reset_fraction}"
+            )
+        if self.branch_from not in BRANCH_FROM:
+            raise ConfigError(
+                f"mosim branch_from must be one of {BRANCH_FROM}, got {self.branch_from!r}"
             )
         if self.branches_per_real_step < 0:
             raise ConfigError("mosim branches_per_real_step must be >= 0")

@@ -119,6 +119,25 @@ def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
     assert all(math.isfinite(p["real_return_mean"]) for p in result["curve"])
 
 
+def test_on_policy_branches_can_start_from_the_whole_dataset(ray_local, small_data, tmp_path):
+    from mosim_ray.rl.schedules import run_schedule
+
+    config = tiny("on_policy", small_data, tmp_path / "work", branch_from="dataset")
+    pools = []
+
+    def look(algo, point):
+        states, _ = algo._branch_pool()
+        pools.append((len(states), len(algo._segments.reset_pool()[0]), point["real_steps"]))
+
+    result = run_schedule(config, 100, tmp_path / "out", on_eval=look, progress=False)
+    assert result["imagined_steps"] > 0 and result["nonfinite_dropped"] == 0
+    # after the first model update the pool is the trainer's: the 3 starting episodes' 123
+    # states plus the policy's, where the policy's pool alone holds only its own
+    last, policy_only, real = pools[-1]
+    assert real >= 100 and policy_only > real
+    assert last > DATA_STEPS + 3 and last > policy_only
+
+
 def test_mosim_settings_are_checked_up_front():
     from mosim_ray.config import ConfigError
     from mosim_ray.rl.mosim_sac import MoSimSACConfig
@@ -135,6 +154,8 @@ def test_mosim_settings_are_checked_up_front():
         MoSimSACConfig().mosim(task_reset_fraction=-0.1)
     with pytest.raises(ConfigError, match="density_refit_every"):
         MoSimSACConfig().mosim(density_refit_every=-1)
+    with pytest.raises(ConfigError, match="branch_from"):
+        MoSimSACConfig().mosim(branch_from="replay")
     with pytest.raises(ConfigError, match="real_fraction"):
         MoSimSACConfig().mosim(real_fraction=1.5)
 

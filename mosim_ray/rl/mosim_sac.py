@@ -20,7 +20,8 @@ both when the version grows, never per step).
 * **on_policy** - the env runners step ``mosim-real`` (states in infos); every
   ``model_update_every`` real steps the trainer makes a model update on its replay of real
   segments; ``branches_per_real_step`` imagined branches of ``branch_length`` steps start from
-  real states seen so far, and each policy update draws ``real_fraction`` of its batch from the
+  real states seen so far (the policy's, or with ``branch_from="dataset"`` the trainer's whole
+  dataset, starting data included), and each policy update draws ``real_fraction`` of its batch from the
   real transitions and the rest from the imagined ones.
 
 Every count a sample-efficiency claim needs is in ``result["mosim"]``: real steps, imagined
@@ -220,6 +221,7 @@ class MoSimSAC(FastSAC):
             )
             self._branch_credit = 0.0
             self._branches = self._make_branches(s)
+            self._dataset_pool_version = -1
         self._evaluate()
 
     def _wait_placed(self, refs: list, role: str) -> None:
@@ -294,7 +296,7 @@ class MoSimSAC(FastSAC):
         self._model_updates(self.counts["real_steps"])
         t = time.perf_counter()
         self._branch_credit += new_steps * s.branches_per_real_step
-        states, contexts = self._segments.reset_pool()
+        states, contexts = self._branch_pool()
         while self._branch_credit >= s.branch_batch and len(states):
             data = self._branches(self.get_module(), ResetPool(states, contexts))
             self.counts["imagined_steps"] += self._imagined_buffer.add_arrays(data)
@@ -303,6 +305,19 @@ class MoSimSAC(FastSAC):
         self._policy_updates(new_steps, self._mixed_batch)
         if self.counts["real_steps"] >= self._next_eval:
             self._evaluate()
+
+    def _branch_pool(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where branches start (``branch_from``): the policy's real states, or the trainer's
+        newest real states (fetched again after each model update, when it has new ones)."""
+        if self.mosim.branch_from == "policy":
+            return self._segments.reset_pool()
+        if self._dataset_pool_version != self.counts["model_updates"]:
+            try:
+                pool = ray.get(self._trainer.reset_states.remote(self.mosim.reset_states))
+            except ValueError:  # no starting data and no segment ingested yet
+                return self._segments.reset_pool()
+            self._dataset_pool, self._dataset_pool_version = pool, self.counts["model_updates"]
+        return self._dataset_pool
 
     def _mixed_batch(self, n: int) -> dict[str, np.ndarray]:
         """``n`` transitions: ``real_fraction`` real, the rest imagined (all real while there are
