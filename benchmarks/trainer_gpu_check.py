@@ -11,9 +11,8 @@ there against the CPU, and does a checkpoint written from CUDA load back on the 
 ``--specs``: a JSON of ``dataclasses.asdict(get_spec(task))`` written where MuJoCo is installed;
 ``get_spec`` then reads it instead (nothing else in the trainer path needs MuJoCo).
 
-Steps, per task: (1) one CUDA gradient step with the code as it is (an error is recorded, and with
-``--fix-minv`` (default) a device-correct ``MoSimDynamics.minv`` is patched in for the rest, so
-the timings still come out); (2) seconds per gradient step of ``ModelTrainer.train`` (on-policy
+Steps, per task: (1) one CUDA gradient step, and one CUDA prediction step with each integration
+method (symplectic, rk4, dopri5) against the same step on the CPU; (2) seconds per gradient step of ``ModelTrainer.train`` (on-policy
 settings: batch 256, horizon 16; sampling and the per-step loss read included) on CUDA, on the
 CPU with all cores and with 1 thread (``--steps`` after ``--warmup``, each stopped early at
 ``--max-seconds``); (3) train on CUDA with a checkpoint folder, load the saved model back (on the
@@ -61,25 +60,22 @@ def install_spec_file(path: str) -> None:
         mod.get_spec = get_spec
 
 
-def minv_on_device(self, q: torch.Tensor) -> torch.Tensor:
-    """``MoSimDynamics.minv`` with every new tensor made on ``q``'s device (the shipped one makes
-    them on the CPU). Same arithmetic, line for line."""
-    from torch import nn
+def methods_on_cuda(model_path: str) -> dict[str, float]:
+    """Largest |CUDA - CPU| of one prediction step of 64 random states, per integration method."""
+    from mosim_ray.model import WorldModel
 
-    n = self.spec.nv
-    x = (
-        self.norm.q_features(q)
-        if self.layout.q_feature_dim
-        else torch.zeros(len(q), 1, device=q.device)
-    )
-    flat = self.pos_encoder(x)
-    flat = torch.where(self.diag_mask, nn.functional.softplus(flat + 0.5413) + self.EPS, flat)
-    L = torch.zeros(len(q), n, n, dtype=flat.dtype, device=flat.device)
-    L[:, self.tril_rows, self.tril_cols] = flat
-    eye = torch.eye(n, dtype=flat.dtype, device=flat.device)
-    s = self.norm.acc_std.sqrt()
-    m = s[:, None] * (L @ L.transpose(1, 2) + self.EPS * eye) * s[None, :]
-    return 0.5 * (m + m.transpose(1, 2))
+    dyn = WorldModel.load(model_path).dynamics
+    g = torch.Generator().manual_seed(0)
+    state = torch.randn(64, dyn.spec.nq + dyn.spec.nv, generator=g) * 0.1
+    action = torch.rand(64, dyn.spec.nu, generator=g) * 2 - 1
+    out = {}
+    for method in ("symplectic", "rk4", "dopri5"):
+        dyn.method = method
+        with torch.no_grad():
+            cpu = dyn.cpu().step(state, action)
+            gpu = dyn.cuda().step(state.cuda(), action.cuda()).cpu()
+        out[method] = float((cpu - gpu).abs().max())
+    return out
 
 
 def sync(device: str) -> None:
@@ -199,7 +195,6 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--max-seconds", type=float, default=30.0)
     p.add_argument("--devices", default="cuda,cpu-all,cpu-1")
-    p.add_argument("--no-fix-minv", dest="fix_minv", action="store_false")
     p.add_argument("--out", default=os.environ.get("OUT") or str(Path(__file__).parent / "results"))
     args = p.parse_args()
 
@@ -237,34 +232,21 @@ def main() -> None:
     def write():
         (out / "trainer_gpu_check.json").write_text(json.dumps(res, indent=1))
 
-    from mosim_ray.model.dynamics import MoSimDynamics
-
-    original_minv = MoSimDynamics.minv
     for task in args.tasks.split(","):
         r = res["tasks"][task] = {"model": models[task], "data": data.get(task)}
         if r["data"] is None:
             r["error"] = "no --data for this task"
             continue
-        MoSimDynamics.minv = original_minv
         if torch.cuda.is_available():
-            try:  # (1) the code as it is
+            try:  # (1) one gradient step, and each integration method, on the GPU
                 make_trainer(models[task], data[task], "cuda").train(1)
-                r["cuda_as_is"] = "ok"
+                r["cuda_train_step"] = "ok"
+                r["cuda_methods_max_abs_diff"] = methods_on_cuda(models[task])
             except Exception as e:
-                r["cuda_as_is"] = err(e)
-                r["cuda_as_is_trace"] = traceback.format_exc().splitlines()[-8:]
-                print(f"{task}: cuda as is FAILED: {err(e)}", flush=True)
-            if r["cuda_as_is"] != "ok" and args.fix_minv:
-                MoSimDynamics.minv = minv_on_device
-                r["minv_patched"] = True
-        if MoSimDynamics.minv is minv_on_device:  # the patch is the same arithmetic on the CPU
-            from mosim_ray.model import WorldModel
-
-            dyn = WorldModel.load(models[task]).dynamics
-            q = torch.randn(64, dyn.spec.nq)
-            r["minv_patch_equal_on_cpu"] = bool(
-                torch.equal(original_minv(dyn, q), minv_on_device(dyn, q))
-            )
+                r["cuda_train_step"] = err(e)
+                r["cuda_trace"] = traceback.format_exc().splitlines()[-8:]
+                print(f"{task}: cuda FAILED: {err(e)}", flush=True)
+            print(f"{task}: cuda {r['cuda_train_step']}, {r.get('cuda_methods_max_abs_diff')}")
         r["timing"] = {}
         for dev in args.devices.split(","):
             if dev == "cuda" and not torch.cuda.is_available():
@@ -303,7 +285,6 @@ def main() -> None:
                     }
                     print(f"{task} round trip FAILED: {err(e)}", flush=True)
                 write()
-    MoSimDynamics.minv = original_minv
     write()
 
     print(f"\n{'task':14s} {'cpu-1':>10s} {'cpu-all':>10s} {'cuda':>10s}   (s per gradient step)")

@@ -100,7 +100,7 @@ class ODEDynamics(DynamicsModel):
                 [self.layout.qpos_derivative(q, qdot), self.acceleration(q, qdot, act)], -1
             )
 
-        t = torch.tensor([0.0, self.dt], dtype=state.dtype)
+        t = torch.tensor([0.0, self.dt], dtype=state.dtype, device=state.device)
         cfg = self.config
         fixed = {"step_size": self.dt / self.substeps}
         if self.method == "dopri5":
@@ -163,13 +163,13 @@ class MoSimDynamics(ODEDynamics):
     def minv(self, q: torch.Tensor) -> torch.Tensor:
         """Inverse mass matrix [B, nv, nv], symmetric positive definite."""
         n = self.spec.nv
-        x = self.norm.q_features(q) if self.layout.q_feature_dim else torch.zeros(len(q), 1)
+        x = self.norm.q_features(q) if self.layout.q_feature_dim else q.new_zeros(len(q), 1)
         flat = self.pos_encoder(x)
         # softplus(x + 0.5413) = 1 at x = 0: a fresh model starts near the identity
         flat = torch.where(self.diag_mask, nn.functional.softplus(flat + 0.5413) + self.EPS, flat)
-        L = torch.zeros(len(q), n, n, dtype=flat.dtype)
+        L = flat.new_zeros(len(q), n, n)
         L[:, self.tril_rows, self.tril_cols] = flat
-        eye = torch.eye(n, dtype=flat.dtype)
+        eye = torch.eye(n, dtype=flat.dtype, device=flat.device)
         s = self.norm.acc_std.sqrt()
         m = s[:, None] * (L @ L.transpose(1, 2) + self.EPS * eye) * s[None, :]
         return 0.5 * (m + m.transpose(1, 2))  # exactly symmetric in floating point too
