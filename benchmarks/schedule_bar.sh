@@ -35,14 +35,14 @@ ON_POLICY=(--config configs/on_policy.yaml --set overrides.training_intensity=12
 step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/ensemble/model --real-steps 10000 \
     --out $W/few_shot_ensemble --json $R/few_shot_reacher-hard_ensemble.json
 step $PY pipelines/on_policy.py "${COMMON[@]}" "${ON_POLICY[@]}" --checkpoint $W/ensemble/model \
-    --real-steps 10000 --out $W/on_policy_ensemble --json $R/on_policy_reacher-hard_ensemble.json
+    --real-steps 10000 --out $W/on_policy_ensemble --json $R/on_policy_reacher-hard_5step_ensemble.json
 
 step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
     --ensemble $R/few_shot_reacher-hard_ensemble.json \
     --out $W/few_shot --json $R/few_shot_reacher-hard.json
 step $PY pipelines/on_policy.py "${COMMON[@]}" "${ON_POLICY[@]}" --checkpoint $W/mosim/model \
-    --real-steps 10000 --ensemble $R/on_policy_reacher-hard_ensemble.json \
-    --out $W/on_policy --json $R/on_policy_reacher-hard.json
+    --real-steps 10000 --ensemble $R/on_policy_reacher-hard_5step_ensemble.json \
+    --out $W/on_policy --json $R/on_policy_reacher-hard_5step.json
 # the density penalty on (the runs above have it off): fitted at the start, refitted every round
 step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
     --set mosim.density_refit_every=1 --out $W/few_shot_penalty \

@@ -22,8 +22,8 @@ COMMON=(--task cheetah-run --data $W/data --baseline $R/real_sac_cheetah-run.jso
 step $PY pipelines/few_shot.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
     --out $W/few_shot --json $R/few_shot_cheetah-run.json
 step $PY pipelines/on_policy.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
-    --config configs/on_policy.yaml --out $W/on_policy --json $R/on_policy_cheetah-run.json
+    --config configs/on_policy.yaml --out $W/on_policy --json $R/on_policy_cheetah-run_1step.json
 # the same with 5 policy updates per real step (the policy collapsed after 4,000 real steps)
 step $PY pipelines/on_policy.py "${COMMON[@]}" --checkpoint $W/mosim/model --real-steps 10000 \
     --config configs/on_policy.yaml --set overrides.training_intensity=1280 \
-    --out $W/on_policy5 --json $R/on_policy_cheetah-run_utd5.json
+    --out $W/on_policy5 --json $R/on_policy_cheetah-run_1step_utd5.json

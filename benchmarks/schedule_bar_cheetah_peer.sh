@@ -18,5 +18,5 @@ step $PY benchmarks/merge_peer.py $R/few_shot_cheetah-run.json $R/few_shot_cheet
 step $PY pipelines/on_policy.py --task cheetah-run --data $W/data --threads 1 \
     --baseline $R/real_sac_cheetah-run.json --checkpoint $W/ensemble/model --real-steps 10000 \
     --config configs/on_policy.yaml --out $W/on_policy_ensemble \
-    --json $R/on_policy_cheetah-run_ensemble.json
-step $PY benchmarks/merge_peer.py $R/on_policy_cheetah-run.json $R/on_policy_cheetah-run_ensemble.json
+    --json $R/on_policy_cheetah-run_1step_ensemble.json
+step $PY benchmarks/merge_peer.py $R/on_policy_cheetah-run_1step.json $R/on_policy_cheetah-run_1step_ensemble.json
