@@ -89,7 +89,8 @@ class MoSimSettings:
     """imagined episodes and branches started from real states take their context (reacher's
     target) from a fresh task reset: real physics, any goal the task can set"""
     reset_states: int = 100_000
-    """the newest real states (starting data and every round) imagined episodes start from"""
+    """the newest real states (starting data and every round) imagined episodes start from; also
+    the on-policy branches' pool with ``branch_from="dataset"``"""
     # --- on-policy ---
     real_time_limit: int = 1000
     branch_length: int = 1
