@@ -106,7 +106,6 @@ def time_steps(model_path, data_path, device, threads, steps, warmup, max_second
     sync(device)
     warm_s = time.perf_counter() - t0
     done, chunk, last = 0, 10, {}
-    sync(device)
     t0 = time.perf_counter()
     while done < steps and time.perf_counter() - t0 < max_seconds:
         last = trainer.train(min(chunk, steps - done))
