@@ -85,9 +85,15 @@ def measure(workers: int, actors: int, kind: str, seconds: float) -> dict:
         ray.shutdown()
         cluster.shutdown()
     steps = sum(s for s, _ in out)
-    return {"kind": kind, "workers": workers, "actors": actors, "steps": steps,
-            "wall_s": wall, "steps_per_s": steps / wall,
-            "nodes_used": len({n for _, n in out})}  # fmt: skip
+    return {
+        "kind": kind,
+        "workers": workers,
+        "actors": actors,
+        "steps": steps,
+        "wall_s": wall,
+        "steps_per_s": steps / wall,
+        "nodes_used": len({n for _, n in out}),
+    }
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -97,8 +103,11 @@ def plot(rows: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, kind in zip(axes, ("real", "imagined")):
         for w in sorted({r["workers"] for r in rows}):
-            pts = sorted((r["actors"], r["steps_per_s"]) for r in rows
-                         if r["kind"] == kind and r["workers"] == w)  # fmt: skip
+            pts = sorted(
+                (r["actors"], r["steps_per_s"])
+                for r in rows
+                if r["kind"] == kind and r["workers"] == w
+            )
             ax.plot(*zip(*pts), "o-", label=f"{w} worker node(s)")
         ax.set_xlabel("actors")
         ax.set_ylabel("steps/s (all actors)")
@@ -126,12 +135,17 @@ def main(argv=None) -> int:
                     continue
                 row = measure(workers, actors, kind, args.seconds)
                 rows.append(row)
-                print(f"{kind:8s} {workers} node(s) {actors} actor(s): "
-                      f"{row['steps_per_s']:10,.0f} steps/s on {row['nodes_used']} node(s)",
-                      flush=True)  # fmt: skip
+                print(
+                    f"{kind:8s} {workers} node(s) {actors} actor(s): "
+                    f"{row['steps_per_s']:10,.0f} steps/s on {row['nodes_used']} node(s)",
+                    flush=True,
+                )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result = {"command": "python benchmarks/cluster_scaling.py " + " ".join(argv or sys.argv[1:]),
-              "cpu_count": os.cpu_count(), "rows": rows}  # fmt: skip
+    result = {
+        "command": "python benchmarks/cluster_scaling.py " + " ".join(argv or sys.argv[1:]),
+        "cpu_count": os.cpu_count(),
+        "rows": rows,
+    }
     (RESULTS / "cluster_scaling.json").write_text(json.dumps(result, indent=1))
     plot(rows, RESULTS / "cluster_scaling.png")
     return 0

@@ -77,8 +77,12 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(RESULTS / "imagined_speed.json"))
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    results = {"machine": platform.processor() or platform.machine(), "torch_threads": 1,
-               "command": "python benchmarks/imagined_speed.py " + " ".join(argv or []), "tasks": {}}  # fmt: skip
+    results = {
+        "machine": platform.processor() or platform.machine(),
+        "torch_threads": 1,
+        "command": "python benchmarks/imagined_speed.py " + " ".join(argv or []),
+        "tasks": {},
+    }
     for task in args.tasks:
         model = model_for(task)
         envs = {n: ImaginedVecEnv(model, num_envs=n, time_limit=100) for n in SIZES}
@@ -119,8 +123,13 @@ def plot(results: dict, path: Path) -> None:
     for i, (task, r) in enumerate(results["tasks"].items()):
         rates = [r["steps_per_s"][f"imagined N={n}"] for n in SIZES]
         ax.loglog(SIZES, rates, "o-", color=f"C{i}", label=f"{task}: imagined")
-        ax.axhline(r["steps_per_s"]["dm_control env.step"], color=f"C{i}", ls="--", lw=1,
-                   label=f"{task}: real dm_control")  # fmt: skip
+        ax.axhline(
+            r["steps_per_s"]["dm_control env.step"],
+            color=f"C{i}",
+            ls="--",
+            lw=1,
+            label=f"{task}: real dm_control",
+        )
     ax.set_xlabel("imagined robots N (one batched model call)")
     ax.set_ylabel("env steps per second (1 core)")
     ax.grid(alpha=0.3, which="both")

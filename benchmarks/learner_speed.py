@@ -249,9 +249,12 @@ def learner_only(algo: Any, seconds: float, k: int = 64) -> float:
         cols["n_step"] = torch.ones(k * b)
         batch = MultiAgentBatch({DEFAULT_MODULE_ID: SampleBatch(cols)}, env_steps=k * b)
         algo.learner_group.update(
-            batch=batch, minibatch_size=b, num_epochs=1, shuffle_batch_per_epoch=False,
+            batch=batch,
+            minibatch_size=b,
+            num_epochs=1,
+            shuffle_batch_per_epoch=False,
             timesteps={"num_env_steps_sampled_lifetime": 0},
-        )  # fmt: skip
+        )
 
     update()
     n, t0 = 0, time.perf_counter()

@@ -22,12 +22,16 @@ def main(argv=None) -> int:
     result, peer = (json.loads(f.read_text()) for f in (args.result, args.peer))
     for key in ("task", "schedule", "real_steps"):
         if result.get(key) != peer.get(key):
-            print(f"error: the runs differ in {key}: {result.get(key)!r} against "
-                  f"{peer.get(key)!r}", file=sys.stderr)  # fmt: skip
+            print(
+                f"error: the runs differ in {key}: {result.get(key)!r} against {peer.get(key)!r}",
+                file=sys.stderr,
+            )
             return 2
-    result.update(ensemble_real_return_mean=peer["real_return_mean"],
-                  ensemble_real_return_std=peer["real_return_std"],
-                  ensemble_result=str(args.peer))  # fmt: skip
+    result.update(
+        ensemble_real_return_mean=peer["real_return_mean"],
+        ensemble_real_return_std=peer["real_return_std"],
+        ensemble_result=str(args.peer),
+    )
     args.result.write_text(json.dumps(result, indent=1))
     print(
         f"{args.result}: ensemble peer {peer['real_return_mean']:.1f} ± "

@@ -29,13 +29,26 @@ def rllib_sac(env: str, seed: int):
     from ray.rllib.algorithms.sac import SACConfig
 
     config = SACConfig().environment(env)
-    config.training(gamma=0.99, tau=0.005, initial_alpha=0.2, target_entropy="auto", actor_lr=3e-4,
-                    critic_lr=3e-4, alpha_lr=3e-4, train_batch_size_per_learner=256,
-                    num_steps_sampled_before_learning_starts=1000,
-                    replay_buffer_config={"type": "PrioritizedEpisodeReplayBuffer",
-                                          "capacity": int(1e6)})  # fmt: skip
-    config.rl_module(model_config={"fcnet_hiddens": [256, 256], "fcnet_activation": "relu",
-                                   "head_fcnet_hiddens": [], "fusionnet_hiddens": []})  # fmt: skip
+    config.training(
+        gamma=0.99,
+        tau=0.005,
+        initial_alpha=0.2,
+        target_entropy="auto",
+        actor_lr=3e-4,
+        critic_lr=3e-4,
+        alpha_lr=3e-4,
+        train_batch_size_per_learner=256,
+        num_steps_sampled_before_learning_starts=1000,
+        replay_buffer_config={"type": "PrioritizedEpisodeReplayBuffer", "capacity": int(1e6)},
+    )
+    config.rl_module(
+        model_config={
+            "fcnet_hiddens": [256, 256],
+            "fcnet_activation": "relu",
+            "head_fcnet_hiddens": [],
+            "fusionnet_hiddens": [],
+        }
+    )
     config.env_runners(num_env_runners=0)
     config.reporting(min_time_s_per_iteration=0, min_sample_timesteps_per_iteration=200)
     config.debugging(seed=seed)
@@ -68,12 +81,22 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    results = {"env": args.env, "steps": args.steps, "runs": {},
-               "command": "python benchmarks/sac_curve_check.py " + " ".join(argv or [])}  # fmt: skip
+    results = {
+        "env": args.env,
+        "steps": args.steps,
+        "runs": {},
+        "command": "python benchmarks/sac_curve_check.py " + " ".join(argv or []),
+    }
     for seed in args.seeds:
-        for name, config in (("rllib", rllib_sac(args.env, seed)),
-                             ("ours", algorithm_config("sac", args.env, seed=seed,
-                                                       min_sample_timesteps_per_iteration=200))):  # fmt: skip
+        for name, config in (
+            ("rllib", rllib_sac(args.env, seed)),
+            (
+                "ours",
+                algorithm_config(
+                    "sac", args.env, seed=seed, min_sample_timesteps_per_iteration=200
+                ),
+            ),
+        ):
             c = curve(config, args.steps)
             results["runs"][f"{name}/seed{seed}"] = c
             tail = np.nanmean(c["return_mean"][-3:])
@@ -88,8 +111,12 @@ def main(argv=None) -> int:
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for key, c in results["runs"].items():
-        ax.plot(c["env_steps"], c["return_mean"], color="C0" if key.startswith("rllib") else "C1",
-                label=f"{key} ({c['wall_s'][-1]:.0f} s)")  # fmt: skip
+        ax.plot(
+            c["env_steps"],
+            c["return_mean"],
+            color="C0" if key.startswith("rllib") else "C1",
+            label=f"{key} ({c['wall_s'][-1]:.0f} s)",
+        )
     ax.set_xlabel("env steps (one update per step after 1,000)")
     ax.set_ylabel("training episode return (mean of recent)")
     ax.set_title(f"{args.env}: RLlib SAC vs ours, same updates")

@@ -37,8 +37,10 @@ def start_states(data_dir: str, n: int, seed: int):
     test = RolloutDataset.open(data_dir).split((0.8, 0.1, 0.1), seed=0)[2]
     rng = np.random.default_rng(seed)
     picks = [(e, int(rng.integers(100, e.length))) for e in rng.choice(test.episodes, n)]
-    return (np.array([e.states[t] for e, t in picks], dtype=np.float64),
-            np.array([e.contexts[t] for e, t in picks], dtype=np.float64))  # fmt: skip
+    return (
+        np.array([e.states[t] for e, t in picks], dtype=np.float64),
+        np.array([e.contexts[t] for e, t in picks], dtype=np.float64),
+    )
 
 
 def random_actions(task: str, n: int, steps: int, seed: int) -> np.ndarray:
@@ -71,17 +73,30 @@ def main(argv=None) -> int:
     states, contexts = start_states(args.data or f"data/{args.task}", args.starts, args.seed)
     actions = random_actions(args.task, args.starts, args.steps, args.seed)
     sim = make_simulator(args.task)
-    out = {"task": args.task, "checkpoint": args.checkpoint, "starts": args.starts,
-           "steps": args.steps, "command": "python benchmarks/stochasticity.py " + " ".join(argv or sys.argv[1:])}  # fmt: skip
+    out = {
+        "task": args.task,
+        "checkpoint": args.checkpoint,
+        "starts": args.starts,
+        "steps": args.steps,
+        "command": "python benchmarks/stochasticity.py " + " ".join(argv or sys.argv[1:]),
+    }
     if args.kind == "lyapunov":
         real = lyapunov_real(sim, states, contexts, actions)
         pred = lyapunov_model(model, states, actions)
-        out.update(real_mean=float(real.mean()), real_sem=float(real.std() / np.sqrt(len(real))),
-                   model_mean=float(pred.mean()), model_sem=float(pred.std() / np.sqrt(len(pred))),
-                   real=real.tolist(), model=pred.tolist(), units="1/s")  # fmt: skip
-        print(f"{args.task}: largest Lyapunov exponent, real {out['real_mean']:.4f} ± "
-              f"{out['real_sem']:.4f} /s, model {out['model_mean']:.4f} ± {out['model_sem']:.4f} /s "
-              f"({args.starts} starts x {args.steps} steps)")  # fmt: skip
+        out.update(
+            real_mean=float(real.mean()),
+            real_sem=float(real.std() / np.sqrt(len(real))),
+            model_mean=float(pred.mean()),
+            model_sem=float(pred.std() / np.sqrt(len(pred))),
+            real=real.tolist(),
+            model=pred.tolist(),
+            units="1/s",
+        )
+        print(
+            f"{args.task}: largest Lyapunov exponent, real {out['real_mean']:.4f} ± "
+            f"{out['real_sem']:.4f} /s, model {out['model_mean']:.4f} ± {out['model_sem']:.4f} /s "
+            f"({args.starts} starts x {args.steps} steps)"
+        )
     else:
         members = getattr(model.dynamics, "members", None)
         if members is None:

@@ -128,10 +128,23 @@ class MoSimSettings:
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
             raise ConfigError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        positive = ("model_update_every", "model_steps_per_update", "model_batch",
-                    "model_horizon", "imagined_per_round", "real_per_round",
-                    "imagined_time_limit", "real_time_limit", "branch_length", "branch_batch",
-                    "reset_states", "density_steps", "eval_every", "eval_episodes", "eval_time_limit")  # fmt: skip
+        positive = (
+            "model_update_every",
+            "model_steps_per_update",
+            "model_batch",
+            "model_horizon",
+            "imagined_per_round",
+            "real_per_round",
+            "imagined_time_limit",
+            "real_time_limit",
+            "branch_length",
+            "branch_batch",
+            "reset_states",
+            "density_steps",
+            "eval_every",
+            "eval_episodes",
+            "eval_time_limit",
+        )
         for name in positive:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -251,8 +264,12 @@ class ModelRun:
             )
 
 
-RUNS = {"zero_shot": ZeroShotRun, "few_shot": ScheduleRun, "on_policy": ScheduleRun,
-        "model": ModelRun}  # fmt: skip
+RUNS = {
+    "zero_shot": ZeroShotRun,
+    "few_shot": ScheduleRun,
+    "on_policy": ScheduleRun,
+    "model": ModelRun,
+}
 
 SEARCH_KINDS = ("grid", "choice", "uniform", "loguniform", "randint")
 
@@ -358,8 +375,9 @@ def load_sweep(path: str | Path, smoke: bool = False) -> SweepConfig:
                 f"{path}: search_space[{key!r}] must be one of {SEARCH_KINDS} with its values, "
                 f"e.g. {{grid: [25, 50]}}, got {spec!r}"
             )
-    config = SweepConfig(name=raw.pop("name", path.stem), run_kind=kind, run=run,
-                         search_space=space, **raw)  # fmt: skip
+    config = SweepConfig(
+        name=raw.pop("name", path.stem), run_kind=kind, run=run, search_space=space, **raw
+    )
     if config.mode not in ("max", "min"):
         raise ConfigError(f"{path}: mode must be max or min, got {config.mode!r}")
     if config.scheduler not in ("fifo", "asha"):

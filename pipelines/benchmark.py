@@ -93,7 +93,7 @@ def test_set(args, kind: str, folder: Path) -> RolloutDataset:
             rewards=ep.rewards[b:],
             observations=ep.observations[b:],
             contexts=ep.contexts[b:],
-        )  # fmt: skip
+        )
         for ep in data.episodes
     ]
     return replace(data, episodes=trimmed)
@@ -127,10 +127,14 @@ def main(argv=None) -> int:
     out = Path(args.out or f"benchmarks/results/prediction_{args.task}")
     out.mkdir(parents=True, exist_ok=True)
 
-    results: dict = {"task": args.task, "reference": reference, "burn_in": args.burn_in,
-                     "command": " ".join(["python", "pipelines/benchmark.py", *(argv or sys.argv[1:])]),
-                     "models": {n: getattr(m, "info", {}).get("train_seconds") for n, m in models.items()},
-                     "sets": {}}  # fmt: skip
+    results: dict = {
+        "task": args.task,
+        "reference": reference,
+        "burn_in": args.burn_in,
+        "command": " ".join(["python", "pipelines/benchmark.py", *(argv or sys.argv[1:])]),
+        "models": {n: getattr(m, "info", {}).get("train_seconds") for n, m in models.items()},
+        "sets": {},
+    }
     lines = [f"# {args.task}: raw-state MSE against real MuJoCo (normalized MSE in brackets)\n"]
     for kind in args.test_sets:
         data = test_set(args, kind, data_dir / kind)
@@ -147,12 +151,18 @@ def main(argv=None) -> int:
                 "equivalent_horizon": equivalent_horizon(by_step[name], ref16),
                 "error_by_step": by_step[name].tolist(),
             }
-        results["sets"][kind] = {"episodes": len(data.episodes), "steps": data.num_steps,
-                                 "reference_16_step_mse": ref16, "models": rows}  # fmt: skip
+        results["sets"][kind] = {
+            "episodes": len(data.episodes),
+            "steps": data.num_steps,
+            "reference_16_step_mse": ref16,
+            "models": rows,
+        }
         head = " | ".join(f"H={h}" for h in args.horizons)
-        lines += [f"\n## {kind} actions ({len(data.episodes)} episodes)\n",
-                  f"| model | {head} | finite (H={hmax}) | equivalent horizon |",
-                  "|---|" + "---|" * (len(args.horizons) + 2)]  # fmt: skip
+        lines += [
+            f"\n## {kind} actions ({len(data.episodes)} episodes)\n",
+            f"| model | {head} | finite (H={hmax}) | equivalent horizon |",
+            "|---|" + "---|" * (len(args.horizons) + 2),
+        ]
         for name, row in rows.items():
             cells = " | ".join(f"{e['mse']:.4g} ({e['normalized_mse']:.3g})" for e in row["errors"])
             eq = row["equivalent_horizon"]

@@ -63,13 +63,23 @@ def main(argv=None) -> int:
         logp = density.eval().log_prob(states[:20000], actions[:20000]).numpy()
     quantiles = {f"q{q:02d}": float(np.percentile(logp, q)) for q in (1, 5, 50, 95)}
     out = density.save(args.out)
-    report = {"task": args.task, "data": args.data, "transitions": len(states),
-              "kind": args.kind, "steps": args.steps, "seconds": seconds, **fit,
-              "log_prob_quantiles": quantiles}  # fmt: skip
+    report = {
+        "task": args.task,
+        "data": args.data,
+        "transitions": len(states),
+        "kind": args.kind,
+        "steps": args.steps,
+        "seconds": seconds,
+        **fit,
+        "log_prob_quantiles": quantiles,
+    }
     (out / "fit.json").write_text(json.dumps(report, indent=1))
-    print(f"{args.task}: flow fitted on {len(states):,} transitions in {seconds:.0f} s: "
-          f"held-out log p {fit['val_log_prob']:.2f}; data log p quantiles "
-          + ", ".join(f"{k} {v:.1f}" for k, v in quantiles.items()) + f" -> {out}")  # fmt: skip
+    print(
+        f"{args.task}: flow fitted on {len(states):,} transitions in {seconds:.0f} s: "
+        f"held-out log p {fit['val_log_prob']:.2f}; data log p quantiles "
+        + ", ".join(f"{k} {v:.1f}" for k, v in quantiles.items())
+        + f" -> {out}"
+    )
     return 0
 
 

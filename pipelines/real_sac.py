@@ -113,8 +113,10 @@ def main(argv=None) -> int:
     }
     plot_rl_curves({"SAC in the real env": result["curve"]}, out / "curve.png", args.task)
     write_result(result, out, args.json)
-    print(f"{args.task}: {final.line()} after {result['env_steps']:,} real steps "
-          f"({result['wall_s']:.0f} s) -> {out}")  # fmt: skip
+    print(
+        f"{args.task}: {final.line()} after {result['env_steps']:,} real steps "
+        f"({result['wall_s']:.0f} s) -> {out}"
+    )
     return 0
 
 

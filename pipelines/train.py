@@ -61,10 +61,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         "updates); without one, continue from the weights in <out>/model",
     )
     p.add_argument(
-        "--obs-noise", type=float, default=0.0,
+        "--obs-noise",
+        type=float,
+        default=0.0,
         help="Gaussian noise on the training and validation states, as a share of each state "
         "dimension's std (the test episodes stay clean): the paper's noise-robustness setting",
-    )  # fmt: skip
+    )
     p.add_argument("--skip-bad-shards", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)

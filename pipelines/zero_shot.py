@@ -89,16 +89,37 @@ def world_model(args, out: Path) -> tuple[str, int]:
         common = ["--task", args.task, "--seed", str(args.seed)]
         quiet = ["--no-progress"] if args.no_progress else []
         subprocess.run(
-            [sys.executable, str(HERE / "collect.py"), *common, "--out", str(data),
-             "--episodes", str(args.collect_episodes), "--steps", str(args.collect_steps),
-             "--process", "poisson", *quiet],
+            [
+                sys.executable,
+                str(HERE / "collect.py"),
+                *common,
+                "--out",
+                str(data),
+                "--episodes",
+                str(args.collect_episodes),
+                "--steps",
+                str(args.collect_steps),
+                "--process",
+                "poisson",
+                *quiet,
+            ],
             check=True,
-        )  # fmt: skip
+        )
         subprocess.run(
-            [sys.executable, str(HERE / "train.py"), *common, "--data", str(data),
-             "--out", str(run), "--minutes", str(args.train_minutes), *quiet],
+            [
+                sys.executable,
+                str(HERE / "train.py"),
+                *common,
+                "--data",
+                str(data),
+                "--out",
+                str(run),
+                "--minutes",
+                str(args.train_minutes),
+                *quiet,
+            ],
             check=True,
-        )  # fmt: skip
+        )
         return str(run / "model"), args.collect_episodes * args.collect_steps
     checkpoint = args.checkpoint or shipped_model(args.task)
     model = WorldModel.load(checkpoint)
@@ -177,9 +198,11 @@ def main(argv=None) -> int:
         curves, out / "curve.png", f"{args.task}: zero-shot {args.algo.upper()} in MoSim"
     )
     write_result(result, out, args.json)
-    print(f"{args.task}: real return {result['real_return_mean']:.1f} ± {result['real_return_std']:.1f} "
-          f"after {result['imagined_steps']:,} imagined steps "
-          f"and {real_steps:,} real steps ({result['wall_s']:.0f} s) -> {out}")  # fmt: skip
+    print(
+        f"{args.task}: real return {result['real_return_mean']:.1f} ± {result['real_return_std']:.1f} "
+        f"after {result['imagined_steps']:,} imagined steps "
+        f"and {real_steps:,} real steps ({result['wall_s']:.0f} s) -> {out}"
+    )
     return 0
 
 

@@ -43,8 +43,15 @@ def test_benchmark_pipeline_shipped_model_beats_constant(tmp_path):
 def test_benchmark_needs_a_policy_for_the_policy_set(tmp_path):
     from test_pipelines import run
 
-    r = run("pipelines/benchmark.py", "--task", "reacher-easy", "--checkpoint",
-            "pretrained/reacher-easy", "--out", str(tmp_path))  # fmt: skip
+    r = run(
+        "pipelines/benchmark.py",
+        "--task",
+        "reacher-easy",
+        "--checkpoint",
+        "pretrained/reacher-easy",
+        "--out",
+        str(tmp_path),
+    )
     assert r.returncode == 2 and "--policy" in r.stderr
 
 

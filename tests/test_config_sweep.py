@@ -90,8 +90,11 @@ def _strings(tree):
 
 def test_all_four_sweep_files_are_shipped():
     assert {p.stem for p in SWEEP_FILES} >= {
-        "zero_shot_horizon", "few_shot_schedule", "on_policy_branch", "model"
-    }  # fmt: skip
+        "zero_shot_horizon",
+        "few_shot_schedule",
+        "on_policy_branch",
+        "model",
+    }
     kinds = {load_sweep(p).run_kind for p in SWEEP_FILES}
     assert kinds >= {"zero_shot", "few_shot", "on_policy", "model"}
 
@@ -102,12 +105,14 @@ def test_all_four_sweep_files_are_shipped():
         ("kind: model\nsearch_space: {method: {grid: [rk4, rk5]}}", "unknown ODE method 'rk5'"),
         ("kind: model\nsearch_space: {size: {choice: [tiny]}}", "unknown model size"),
         ("kind: model\nrun: {test_share: 0.95}", "test_share"),
-        ("kind: model\nmetric: mse_h100\nmode: min\nsearch_space: {size: {grid: [small]}}",
-         "not metric 'mse_h100'"),
+        (
+            "kind: model\nmetric: mse_h100\nmode: min\nsearch_space: {size: {grid: [small]}}",
+            "not metric 'mse_h100'",
+        ),
         ("kind: few_shot\nsearch_space: {mosim.brnach_length: {grid: [1]}}", "brnach_length"),
         ("kind: on_policy\nsearch_space: {mosim.branch_length: {grid: [0, 1]}}", "branch_length"),
     ],
-)  # fmt: skip
+)
 def test_bad_values_in_the_search_space_fail_before_any_trial(tmp_path, text, message):
     from mosim_ray.rl.sweep import check_space
 
@@ -153,8 +158,17 @@ def test_train_and_judge_model_reports_during_training_and_at_the_end(small_data
 
     # a wall budget far above what 100 updates need, so the update budget binds on a busy machine;
     # intermediate reports every minutes * 60 / reports = 0.2 s
-    run = ModelRun(data=small_data, method="euler", horizon=4, minutes=10.0, max_updates=100,
-                   batch_size=16, eval_horizon=4, eval_segments=16, reports=3000)  # fmt: skip
+    run = ModelRun(
+        data=small_data,
+        method="euler",
+        horizon=4,
+        minutes=10.0,
+        max_updates=100,
+        batch_size=16,
+        eval_horizon=4,
+        eval_segments=16,
+        reports=3000,
+    )
     reports = []
     final = train_and_judge_model(run, tmp_path / "trial", report=reports.append)
     assert len(reports) >= 2 and reports[-1] == final and final["final"]

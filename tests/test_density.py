@@ -67,17 +67,31 @@ def test_imagined_env_adds_the_penalty_and_truncates_out_of_support(reacher_dens
     density, _, _, _, path = reacher_density
     wm = WorldModel.load("pretrained/reacher-easy")
     plain = ImaginedVecEnv(wm, num_envs=8, time_limit=50)
-    penalized = make_env("mosim-imagined", {"checkpoint": "pretrained/reacher-easy",
-                                             "num_envs": 8, "time_limit": 50, "density": str(path),
-                                             "penalty_scale": 5.0})  # fmt: skip
+    penalized = make_env(
+        "mosim-imagined",
+        {
+            "checkpoint": "pretrained/reacher-easy",
+            "num_envs": 8,
+            "time_limit": 50,
+            "density": str(path),
+            "penalty_scale": 5.0,
+        },
+    )
     plain.reset(seed=0)
     penalized.reset(seed=0)
     act = np.full((8, 2), 0.5, np.float32)
     r_plain = plain.step(act)[1]
     r_pen = penalized.step(act)[1]
     assert np.all(r_pen <= r_plain + 1e-6) and np.all(r_pen >= r_plain - 5.0)
-    strict = make_env("mosim-imagined", {"checkpoint": "pretrained/reacher-easy", "num_envs": 4,
-                                          "density": str(path), "penalty_truncate_below": 1e9})  # fmt: skip
+    strict = make_env(
+        "mosim-imagined",
+        {
+            "checkpoint": "pretrained/reacher-easy",
+            "num_envs": 4,
+            "density": str(path),
+            "penalty_truncate_below": 1e9,
+        },
+    )
     strict.reset(seed=0)
     _, _, _, trunc, _ = strict.step(np.zeros((4, 2), np.float32))
     assert trunc.all() and strict.counters["out_of_support"] == 4
@@ -99,18 +113,25 @@ def test_a_refitted_flow_reaches_the_env_through_its_source(reacher_density):
     assert report["transitions"] == 300 and np.isfinite(report["val_log_prob"])
     refit = density_from_state(config, state)
     same = density_from_state(*density_to_state(density))
-    np.testing.assert_allclose(same.log_prob(s[:20], a[:20]).detach().numpy(),
-                               density.log_prob(s[:20], a[:20]).detach().numpy(), rtol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        same.log_prob(s[:20], a[:20]).detach().numpy(),
+        density.log_prob(s[:20], a[:20]).detach().numpy(),
+        rtol=1e-5,
+    )
 
     published = [(1, refit)]
 
     def source(version):
         newer = [p for p in published if p[0] > version]
-        return None if not newer else (newer[-1][0], density_penalty({"penalty_scale": 3.0},
-                                                                     newer[-1][1]))  # fmt: skip
+        return (
+            None
+            if not newer
+            else (newer[-1][0], density_penalty({"penalty_scale": 3.0}, newer[-1][1]))
+        )
 
-    env = ImaginedVecEnv(WorldModel.load("pretrained/reacher-easy"), num_envs=4,
-                         penalty_source=source, sync_every=2)  # fmt: skip
+    env = ImaginedVecEnv(
+        WorldModel.load("pretrained/reacher-easy"), num_envs=4, penalty_source=source, sync_every=2
+    )
     env.reset(seed=0)
     assert env.penalty_version == 1 and env.penalty.config.scale == 3.0
     published.append((2, same))

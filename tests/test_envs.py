@@ -124,8 +124,9 @@ def test_task_reset_fraction_mixes_real_states_with_the_tasks_own_resets(reacher
     pool = ResetPool(states, contexts)
 
     def share_from_pool(fraction):
-        env = ImaginedVecEnv(reacher_model, num_envs=400, reset_pool=pool,
-                             task_reset_fraction=fraction)  # fmt: skip
+        env = ImaginedVecEnv(
+            reacher_model, num_envs=400, reset_pool=pool, task_reset_fraction=fraction
+        )
         env.reset(seed=1)
         return np.mean([any(np.array_equal(s, p) for p in states) for s in env._states])
 

@@ -22,8 +22,13 @@ def test_train_continues_and_publishes_growing_versions(reacher_data, tmp_path):
     published = []
     model = WorldModel.load("pretrained/reacher-easy")
     before = [p.clone() for p in model.dynamics.parameters()]
-    trainer = ModelTrainer(model, RolloutDataset.open(reacher_data), CFG, tmp_path,
-                           publish=lambda m, v: published.append(v))  # fmt: skip
+    trainer = ModelTrainer(
+        model,
+        RolloutDataset.open(reacher_data),
+        CFG,
+        tmp_path,
+        publish=lambda m, v: published.append(v),
+    )
     first = trainer.train(5)
     second = trainer.train(5)
     assert published == [1, 2] and second["updates"] == 10 and np.isfinite(second["loss"])
@@ -38,8 +43,9 @@ def test_train_continues_and_publishes_growing_versions(reacher_data, tmp_path):
 
 
 def test_new_episodes_count_once(reacher_data):
-    trainer = ModelTrainer(WorldModel.load("pretrained/reacher-easy"),
-                           RolloutDataset.open(reacher_data), CFG)  # fmt: skip
+    trainer = ModelTrainer(
+        WorldModel.load("pretrained/reacher-easy"), RolloutDataset.open(reacher_data), CFG
+    )
     new = EpisodeCollector("reacher-easy", 30).collect([7, 8], seed=1)
     assert trainer.add_episodes(new) == 2
     assert trainer.add_episodes(new) == 0  # re-sent: not counted twice
@@ -48,8 +54,9 @@ def test_new_episodes_count_once(reacher_data):
 
 
 def test_reset_states_are_the_newest_real_states(reacher_data):
-    trainer = ModelTrainer(WorldModel.load("pretrained/reacher-easy"),
-                           RolloutDataset.open(reacher_data), CFG)  # fmt: skip
+    trainer = ModelTrainer(
+        WorldModel.load("pretrained/reacher-easy"), RolloutDataset.open(reacher_data), CFG
+    )
     new = EpisodeCollector("reacher-easy", 30).collect([7], seed=1)
     trainer.add_episodes(new)
     states, contexts = trainer.reset_states(31 + 61 + 10)
@@ -67,9 +74,12 @@ def test_killed_trainer_actor_resumes_and_versions_never_go_backwards(ray_local,
     ray = ray_local
     store = model_store("test-trainer-store")
     trainer = ModelTrainerActor.options(num_cpus=0).remote(
-        "pretrained/reacher-easy", str(tmp_path / "trainer"), None,
-        {"batch_size": 16, "horizon": 4}, "test-trainer-store",
-    )  # fmt: skip
+        "pretrained/reacher-easy",
+        str(tmp_path / "trainer"),
+        None,
+        {"batch_size": 16, "horizon": 4},
+        "test-trainer-store",
+    )
     eps = EpisodeCollector("reacher-easy", 30).collect([0, 1], seed=0)
     assert ray.get(trainer.add_episodes.remote(eps)) == 2
     assert ray.get(trainer.train.remote(3))["version"] == 1
@@ -87,8 +97,11 @@ def test_trainer_device_is_checked_before_any_training(reacher_data):
     import torch
 
     def make(device):
-        return ModelTrainer(WorldModel.load("pretrained/reacher-easy"),
-                            RolloutDataset.open(reacher_data), ContinualConfig(device=device))  # fmt: skip
+        return ModelTrainer(
+            WorldModel.load("pretrained/reacher-easy"),
+            RolloutDataset.open(reacher_data),
+            ContinualConfig(device=device),
+        )
 
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     auto = make("auto")

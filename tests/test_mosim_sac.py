@@ -25,12 +25,26 @@ def tiny(schedule, data, work, **mosim):
     from mosim_ray.rl.mosim_sac import MoSimSACConfig
 
     settings = dict(
-        schedule=schedule, task="reacher-easy", checkpoint="pretrained/reacher-easy", data=data,
-        imagined_per_round=256, real_per_round=40, model_update_every=50, collectors=2,
-        imagined_time_limit=20, eval_episodes=2, eval_time_limit=30, model_batch=16,
-        model_horizon=4, real_time_limit=50, eval_every=100, branch_length=2, branch_batch=16,
-        branches_per_real_step=1.0, work_dir=str(work),
-    )  # fmt: skip
+        schedule=schedule,
+        task="reacher-easy",
+        checkpoint="pretrained/reacher-easy",
+        data=data,
+        imagined_per_round=256,
+        real_per_round=40,
+        model_update_every=50,
+        collectors=2,
+        imagined_time_limit=20,
+        eval_episodes=2,
+        eval_time_limit=30,
+        model_batch=16,
+        model_horizon=4,
+        real_time_limit=50,
+        eval_every=100,
+        branch_length=2,
+        branch_batch=16,
+        branches_per_real_step=1.0,
+        work_dir=str(work),
+    )
     settings.update(mosim)
     config = MoSimSACConfig().mosim(**settings)
     config.env_runners(num_env_runners=1, num_envs_per_env_runner=4)
@@ -50,14 +64,18 @@ def test_few_shot_ratios_hold_exactly_through_killed_actors(ray_local, small_dat
     from mosim_ray.rl.schedules import run_schedule
 
     # the density flow is fitted at the start and refitted after every round
-    config = tiny("few_shot", small_data, tmp_path / "work", density_refit_every=1,
-                  density_steps=20)  # fmt: skip
+    config = tiny(
+        "few_shot", small_data, tmp_path / "work", density_refit_every=1, density_steps=20
+    )
     killed = []
     penalty_versions = []
 
     def kill_something(algo, point):
-        penalty_versions.extend(algo.env_runner_group.foreach_env_runner(
-            lambda r: r.env.unwrapped.penalty_version, local_env_runner=False))  # fmt: skip
+        penalty_versions.extend(
+            algo.env_runner_group.foreach_env_runner(
+                lambda r: r.env.unwrapped.penalty_version, local_env_runner=False
+            )
+        )
         # after round 1: the trainer (Ray restarts it from its checkpoint), a collector (Ray
         # restarts it and retries its next call) and an env runner (RLlib replaces it)
         if point["rounds"] == 1 and not killed:
@@ -84,8 +102,11 @@ def test_few_shot_ratios_hold_exactly_through_killed_actors(ray_local, small_dat
     assert len(result["fresh_data_error"]) == 2  # the model judged on each round before it learned
     assert (tmp_path / "out" / "policy").is_dir()
     assert result["density_fits"] == 3
-    assert [f["transitions"] for f in result["density_fits_log"]] == [DATA_STEPS, DATA_STEPS + 40,
-                                                                     DATA_STEPS + 80]  # fmt: skip
+    assert [f["transitions"] for f in result["density_fits_log"]] == [
+        DATA_STEPS,
+        DATA_STEPS + 40,
+        DATA_STEPS + 80,
+    ]
     assert penalty_versions and min(penalty_versions) >= 1  # env runners stepped with a penalty
 
 
@@ -94,8 +115,9 @@ def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
 ):
     from mosim_ray.rl.schedules import run_schedule
 
-    config = tiny("on_policy", small_data, tmp_path / "work", density_refit_every=2,
-                  density_steps=20)  # fmt: skip
+    config = tiny(
+        "on_policy", small_data, tmp_path / "work", density_refit_every=2, density_steps=20
+    )
     killed = []
 
     def kill_once(algo, point):

@@ -116,8 +116,9 @@ def test_smoke_sweep_keeps_finished_trials_when_a_node_goes(cluster, tmp_path):
     sweep = dataclasses.replace(sweep, run=dataclasses.replace(sweep.run, data=str(data)))
     sweep = prepare(sweep, tmp_path / "sweep")
     TO_REMOVE[:] = [(c, workers[0])]  # Tune pickles callbacks: the cluster stays out of them
-    summary = run_sweep(sweep, str(tmp_path), "sweep", verbose=0,
-                        callbacks=[RemoveAWorkerAfterTheFirstTrial()])  # fmt: skip
+    summary = run_sweep(
+        sweep, str(tmp_path), "sweep", verbose=0, callbacks=[RemoveAWorkerAfterTheFirstTrial()]
+    )
     assert not TO_REMOVE, "the node was not removed"
     done = [t for t in summary["trials"] if t["status"] == "ok" and t["mse_h4"] is not None]
     assert len(done) == 2  # the trial finished before the loss is kept; the other still ran

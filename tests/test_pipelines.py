@@ -56,9 +56,25 @@ def _tiny_reacher_run(tmp_path, minutes: str, max_updates: str):
 
     data, out = tmp_path / "data", tmp_path / "run"
     EpisodeCollector("reacher-easy", 120).write_shard(data / shard_name(0), list(range(10)), seed=0)
-    args = ["--task", "reacher-easy", "--data", str(data), "--out", str(out), "--minutes", minutes,
-            "--max-updates", max_updates, "--horizon", "8", "--batch-size", "32", "--no-progress",
-            "--threads", "1"]  # fmt: skip
+    args = [
+        "--task",
+        "reacher-easy",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--minutes",
+        minutes,
+        "--max-updates",
+        max_updates,
+        "--horizon",
+        "8",
+        "--batch-size",
+        "32",
+        "--no-progress",
+        "--threads",
+        "1",
+    ]
     return data, out, args
 
 

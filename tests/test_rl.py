@@ -109,8 +109,15 @@ def test_zero_shot_pipeline_end_to_end(tmp_path):
     )
     assert r.returncode == 0, r.stderr[-3000:]
     result = json.loads((tmp_path / "zero_shot_reacher-easy.json").read_text())
-    for key in ("task", "real_return_mean", "real_return_std", "eval_episodes", "imagined_steps",
-                "real_steps", "command"):  # fmt: skip
+    for key in (
+        "task",
+        "real_return_mean",
+        "real_return_std",
+        "eval_episodes",
+        "imagined_steps",
+        "real_steps",
+        "command",
+    ):
         assert key in result
     assert result["imagined_steps"] >= 400 and result["real_steps"] == 100_000
     assert len(result["real_returns"]) == 2 and len(result["curve"]) >= 3

@@ -45,8 +45,12 @@ class _TrainerProcess(ModelTrainer):
         return ray.get_runtime_context().get_node_id()
 
     def state(self) -> dict[str, Any]:
-        return {"version": self.version, "updates": self.updates, "real_steps": self.num_steps,
-                "episodes": sorted(self.episodes)}  # fmt: skip
+        return {
+            "version": self.version,
+            "updates": self.updates,
+            "real_steps": self.num_steps,
+            "episodes": sorted(self.episodes),
+        }
 
 
 ModelTrainerActor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=-1)(_TrainerProcess)

@@ -144,10 +144,12 @@ class RolloutDataset:
         rng = np.random.default_rng(seed)
         std = self.states().std(axis=0) * share
         noisy = [
-            replace(ep, states=(ep.states + rng.normal(size=ep.states.shape) * std).astype(
-                ep.states.dtype))
+            replace(
+                ep,
+                states=(ep.states + rng.normal(size=ep.states.shape) * std).astype(ep.states.dtype),
+            )
             for ep in self.episodes
-        ]  # fmt: skip
+        ]
         return RolloutDataset(self.task, self.meta, noisy, self.skipped)
 
     def states(self) -> np.ndarray:

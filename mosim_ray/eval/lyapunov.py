@@ -21,9 +21,13 @@ def _direction(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
 
 
 def lyapunov_real(
-    sim: Simulator, states: np.ndarray, contexts: np.ndarray, actions: np.ndarray,
-    d0: float = 1e-6, seed: int = 0,
-) -> np.ndarray:  # fmt: skip
+    sim: Simulator,
+    states: np.ndarray,
+    contexts: np.ndarray,
+    actions: np.ndarray,
+    d0: float = 1e-6,
+    seed: int = 0,
+) -> np.ndarray:
     """states [N, D], contexts [N, C], actions [N, T, U] -> exponent per trajectory [N] (1/s)."""
     rng = np.random.default_rng(seed)
     n, t = actions.shape[:2]

@@ -113,9 +113,14 @@ def plot_error_vs_horizon(
 
 
 def plot_trajectories(
-    models: dict[str, Any], data, path: str | Path, horizon: int = 100, segments: int = 3,
-    dims: int = 3, seed: int = 0,
-) -> Path:  # fmt: skip
+    models: dict[str, Any],
+    data,
+    path: str | Path,
+    horizon: int = 100,
+    segments: int = 3,
+    dims: int = 3,
+    seed: int = 0,
+) -> Path:
     """Predicted against true joint positions for a few segments (rows) and joints (columns)."""
     from mosim_ray.eval.metrics import sample_segments
 
@@ -171,8 +176,11 @@ def plot_schedule(
         bx = np.array([p["env_steps"] for p in baseline["curve"]])
         bm = np.array([p["real_return_mean"] for p in baseline["curve"]])
         ax.plot(bx, bm, "s-", ms=3, color="C1", label="SAC in the real env")
-    ax.set_xlabel(f"real env steps (policy + {data_steps:,} steps of the model's starting data)"
-                  if data_steps else "real env steps")  # fmt: skip
+    ax.set_xlabel(
+        f"real env steps (policy + {data_steps:,} steps of the model's starting data)"
+        if data_steps
+        else "real env steps"
+    )
     ax.set_ylabel("real-env evaluation return")
     ax.set_title(f"{result['task']}: sample efficiency")
     ax.legend(fontsize=8)
@@ -182,8 +190,10 @@ def plot_schedule(
     settings = result.get("settings", {})
     seen = "return the learner saw (env runners)"
     if settings.get("schedule") == "few_shot":  # imagined episodes are shorter than real ones
-        seen += (f", per {settings['imagined_time_limit']}-step imagined episode against "
-                 f"{settings['eval_time_limit']} real")  # fmt: skip
+        seen += (
+            f", per {settings['imagined_time_limit']}-step imagined episode against "
+            f"{settings['eval_time_limit']} real"
+        )
     ax.plot(x, imagined, "--", label=seen)
     ax.set_xlabel("real env steps")
     ax.set_ylabel("episode return")

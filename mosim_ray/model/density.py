@@ -76,9 +76,12 @@ class StateActionDensity(nn.Module):
         """Maximum likelihood on (states [N, D], actions [N, U]); returns train and held-out
         mean log-likelihood."""
         x = torch.cat(
-            [torch.as_tensor(states, dtype=torch.float32)[:, self.keep],
-             torch.as_tensor(actions, dtype=torch.float32)], -1
-        )  # fmt: skip
+            [
+                torch.as_tensor(states, dtype=torch.float32)[:, self.keep],
+                torch.as_tensor(actions, dtype=torch.float32),
+            ],
+            -1,
+        )
         self.mean.copy_(x.mean(0))
         self.std.copy_(x.std(0).clamp_min(1e-6))
         x = (x - self.mean) / self.std

@@ -125,8 +125,11 @@ class MoSimSAC(FastSAC):
         # Tune trials must not share a store); they are set before RLlib freezes the config.
         if isinstance(config, dict):
             default = self.get_default_config()
-            config = default.from_state(config) if "class" in config else (
-                default.update_from_dict(config))  # fmt: skip
+            config = (
+                default.from_state(config)
+                if "class" in config
+                else (default.update_from_dict(config))
+            )
         config = (config or self.get_default_config()).copy(copy_frozen=False)
         settings = config.settings
         check_task_name(settings.task)
@@ -136,27 +139,36 @@ class MoSimSAC(FastSAC):
         if settings.schedule == "few_shot":
             per_runner = max(1, config.num_envs_per_env_runner)
             env_config = {
-                "model_store": self._names["store"], "task": settings.task,
-                "time_limit": settings.imagined_time_limit, "resets_from_store": True,
+                "model_store": self._names["store"],
+                "task": settings.task,
+                "time_limit": settings.imagined_time_limit,
+                "resets_from_store": True,
                 "task_reset_fraction": settings.task_reset_fraction,
                 "task_contexts": settings.task_contexts,
                 "sync_every": max(1, settings.model_update_every // per_runner),
-            }  # fmt: skip
+            }
             env_config.update(_penalty_keys(settings))
             config.environment(IMAGINED, env_config=env_config)
         else:
             config.environment(REAL, env_config={})
-            config.env_config = {"task": settings.task, "time_limit": settings.real_time_limit,
-                                 "state_in_info": True}  # fmt: skip
+            config.env_config = {
+                "task": settings.task,
+                "time_limit": settings.real_time_limit,
+                "state_in_info": True,
+            }
         if not ray.is_initialized():
             ray.init()
         # inside a Tune trial, the trial's placement group already holds the env runners' CPUs
         in_trial = ray.get_runtime_context().get_placement_group_id() is not None
         self.placement = plan_placement(
-            ray.cluster_resources(), settings.collectors or None, config.num_env_runners,
-            settings.real_per_round, env_runner_cpus=config.num_cpus_per_env_runner,
-            free_cpus=ray.available_resources().get("CPU", 0.0), runners_reserved=in_trial,
-        )  # fmt: skip
+            ray.cluster_resources(),
+            settings.collectors or None,
+            config.num_env_runners,
+            settings.real_per_round,
+            env_runner_cpus=config.num_cpus_per_env_runner,
+            free_cpus=ray.available_resources().get("CPU", 0.0),
+            runners_reserved=in_trial,
+        )
         config.env_runners(
             gym_env_vectorize_mode="vector_entry_point",
             num_cpus_per_env_runner=self.placement.env_runner_cpus,
@@ -171,27 +183,48 @@ class MoSimSAC(FastSAC):
         work = Path(s.work_dir or Path(self.logdir) / "mosim_trainer")
         self._work = work
         self._store = model_store(self._names["store"])
-        trainer_config = {"batch_size": s.model_batch, "horizon": s.model_horizon,
-                          "lr": s.model_lr, "seed": int(self.config.seed or 0),
-                          "device": s.trainer_device}  # fmt: skip
+        trainer_config = {
+            "batch_size": s.model_batch,
+            "horizon": s.model_horizon,
+            "lr": s.model_lr,
+            "seed": int(self.config.seed or 0),
+            "device": s.trainer_device,
+        }
         data = str(Path(s.data).resolve()) if s.data else None
         if s.schedule == "few_shot" and data is None:
             raise ValueError("few_shot needs mosim(data=...): the real shards behind the model")
         self._trainer = ModelTrainerActor.options(
             name=self._names["trainer"], **self.placement.trainer_options
         ).remote(
-            str(resolve_checkpoint(s)), str(work / "trainer"), data, trainer_config,
+            str(resolve_checkpoint(s)),
+            str(work / "trainer"),
+            data,
+            trainer_config,
             self._names["store"],
-        )  # fmt: skip
+        )
         self._wait_placed([self._trainer.node_id.remote()], "model trainer")
         version = ray.get(self._trainer.publish_now.remote())
-        self.counts = {"real_steps": 0, "imagined_steps": 0, "model_updates": 0,
-                       "model_gradient_steps": 0, "policy_updates": 0, "rounds": 0,
-                       "real_episodes": 0, "real_segments": 0, "nonfinite_dropped": 0,
-                       "density_fits": 0}  # fmt: skip
+        self.counts = {
+            "real_steps": 0,
+            "imagined_steps": 0,
+            "model_updates": 0,
+            "model_gradient_steps": 0,
+            "policy_updates": 0,
+            "rounds": 0,
+            "real_episodes": 0,
+            "real_segments": 0,
+            "nonfinite_dropped": 0,
+            "density_fits": 0,
+        }
         self.model_version = version
-        self.seconds = {"real_collection": 0.0, "model_training": 0.0, "imagined_steps": 0.0,
-                        "policy_updates": 0.0, "evaluation": 0.0, "density_fitting": 0.0}  # fmt: skip
+        self.seconds = {
+            "real_collection": 0.0,
+            "model_training": 0.0,
+            "imagined_steps": 0.0,
+            "policy_updates": 0.0,
+            "evaluation": 0.0,
+            "density_fitting": 0.0,
+        }
         self.curve: list[dict[str, Any]] = []
         self.density_fits: list[dict[str, float]] = []
         if s.density_refit_every and not s.density:
@@ -238,11 +271,16 @@ class MoSimSAC(FastSAC):
         puller = StorePuller(self._names["store"])
         _, model_config, weights = puller.fetch(0)
         env = ImaginedVecEnv(
-            model_from_store(model_config, weights), num_envs=s.branch_batch,
-            time_limit=s.branch_length, weights_source=puller, sync_every=1, task=s.task,
+            model_from_store(model_config, weights),
+            num_envs=s.branch_batch,
+            time_limit=s.branch_length,
+            weights_source=puller,
+            sync_every=1,
+            task=s.task,
             penalty=density_penalty(_penalty_keys(s)),
-            penalty_source=penalty_source(_penalty_keys(s), puller), task_contexts=s.task_contexts,
-        )  # fmt: skip
+            penalty_source=penalty_source(_penalty_keys(s), puller),
+            task_contexts=s.task_contexts,
+        )
         env.model_version = self.model_version
         return BranchRollouts(env, s.branch_length, seed=int(self.config.seed or 0))
 
@@ -325,8 +363,11 @@ class MoSimSAC(FastSAC):
         if len(self._imagined_buffer) == 0:
             return self.local_replay_buffer.sample(n)
         n_real = int(round(n * self.mosim.real_fraction))
-        parts = [b.sample(k) for b, k in ((self.local_replay_buffer, n_real),
-                                          (self._imagined_buffer, n - n_real)) if k]  # fmt: skip
+        parts = [
+            b.sample(k)
+            for b, k in ((self.local_replay_buffer, n_real), (self._imagined_buffer, n - n_real))
+            if k
+        ]
         data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         # the learner splits the array into consecutive minibatches: mix before it does
         perm = np.random.default_rng(self.counts["policy_updates"]).permutation(n)
@@ -371,10 +412,15 @@ class MoSimSAC(FastSAC):
         )
         version = ray.get(self._store.publish_density.remote(config, state))
         self.counts["density_fits"] += 1
-        self.density_fits.append({"version": version, "real_steps": self.counts["real_steps"],
-                                  "transitions": report["transitions"],
-                                  "val_log_prob": report["val_log_prob"],
-                                  "seconds": report["seconds"]})  # fmt: skip
+        self.density_fits.append(
+            {
+                "version": version,
+                "real_steps": self.counts["real_steps"],
+                "transitions": report["transitions"],
+                "val_log_prob": report["val_log_prob"],
+                "seconds": report["seconds"],
+            }
+        )
         self.seconds["density_fitting"] += time.perf_counter() - t
 
     def _ingest(self, episodes: list) -> int:
@@ -384,8 +430,13 @@ class MoSimSAC(FastSAC):
             return 0
         err = ray.get(self._trainer.prediction_error.remote(episodes, self.mosim.model_horizon))
         if np.isfinite(err):
-            self.fresh_errors.append({"model_version": self.model_version, "mse": err,
-                                      "real_steps": self.counts["real_steps"]})  # fmt: skip
+            self.fresh_errors.append(
+                {
+                    "model_version": self.model_version,
+                    "mse": err,
+                    "real_steps": self.counts["real_steps"],
+                }
+            )
         new = ray.get(self._trainer.add_episodes.remote(episodes))
         if self.mosim.schedule == "on_policy":
             self.counts["real_segments"] += new
@@ -429,10 +480,16 @@ class MoSimSAC(FastSAC):
         self._last_eval = {"real_return_mean": res.mean, "real_return_std": res.std}
         self._next_eval = self.counts["real_steps"] + self.mosim.eval_every
         trained_on = self.metrics.peek((ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN), default=np.nan)
-        self.curve.append({**self.counts, **self._last_eval, "model_version": self.model_version,
-                           "train_return_mean": float(trained_on),
-                           "env_runner_versions": self._env_runner_versions(),
-                           "seconds": dict(self.seconds)})  # fmt: skip
+        self.curve.append(
+            {
+                **self.counts,
+                **self._last_eval,
+                "model_version": self.model_version,
+                "train_return_mean": float(trained_on),
+                "env_runner_versions": self._env_runner_versions(),
+                "seconds": dict(self.seconds),
+            }
+        )
 
     def _env_runner_versions(self) -> list[int]:
         """The model version each imagined env runner steps with now."""
@@ -460,10 +517,16 @@ class MoSimSAC(FastSAC):
             versions = self._env_runner_versions()
         if versions:  # none while RLlib replaces a failed env runner
             self.runner_versions.append(min(versions))
-            self._versions = {"env_runner_version_min": min(versions),
-                              "env_runner_version_max": max(versions)}  # fmt: skip
-        for key, value in {**self.counts, **self._last_eval, "model_version": self.model_version,
-                           **getattr(self, "_versions", {})}.items():  # fmt: skip
+            self._versions = {
+                "env_runner_version_min": min(versions),
+                "env_runner_version_max": max(versions),
+            }
+        for key, value in {
+            **self.counts,
+            **self._last_eval,
+            "model_version": self.model_version,
+            **getattr(self, "_versions", {}),
+        }.items():
             self.metrics.log_value((MOSIM, key), value, window=1)
         for key, value in self.seconds.items():
             self.metrics.log_value((MOSIM, "seconds", key), value, window=1)
@@ -478,9 +541,10 @@ class MoSimSAC(FastSAC):
         return {
             "trainer": [ray.get(self._trainer.node_id.remote())],
             "collectors": ray.get([c.node_id.remote() for c in getattr(self, "_collectors", [])]),
-            "env_runners": list(self.env_runner_group.foreach_env_runner(
-                node, local_env_runner=not remote)),
-        }  # fmt: skip
+            "env_runners": list(
+                self.env_runner_group.foreach_env_runner(node, local_env_runner=not remote)
+            ),
+        }
 
     # --- results, checkpoints, shutdown ----------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -505,8 +569,11 @@ class MoSimSAC(FastSAC):
 
     def get_state(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         state = super().get_state(*args, **kwargs)
-        state[MOSIM] = {"counts": dict(self.counts), "curve": list(self.curve),
-                        "seconds": dict(self.seconds)}  # fmt: skip
+        state[MOSIM] = {
+            "counts": dict(self.counts),
+            "curve": list(self.curve),
+            "seconds": dict(self.seconds),
+        }
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -521,8 +588,11 @@ class MoSimSAC(FastSAC):
             if getattr(self, name, None) is not None:
                 getattr(self, name).stop()
         super().cleanup()
-        for actor in [*getattr(self, "_collectors", []), getattr(self, "_trainer", None),
-                      getattr(self, "_store", None)]:  # fmt: skip
+        for actor in [
+            *getattr(self, "_collectors", []),
+            getattr(self, "_trainer", None),
+            getattr(self, "_store", None),
+        ]:
             if actor is not None:
                 ray.kill(actor, no_restart=True)
 

@@ -76,9 +76,13 @@ def build_run(schedule: str, args: argparse.Namespace) -> ScheduleRun:
 
     run = load_run(args.config, schedule) if args.config else ScheduleRun()
     mosim = dict(run.mosim)
-    flags = {"task": args.task, "collectors": args.actors, "eval_episodes": args.eval_episodes,
-             "checkpoint": args.checkpoint and str(Path(args.checkpoint).resolve()),
-             "data": args.data and str(Path(args.data).resolve())}  # fmt: skip
+    flags = {
+        "task": args.task,
+        "collectors": args.actors,
+        "eval_episodes": args.eval_episodes,
+        "checkpoint": args.checkpoint and str(Path(args.checkpoint).resolve()),
+        "data": args.data and str(Path(args.data).resolve()),
+    }
     mosim.update({k: v for k, v in flags.items() if v is not None})
     task = mosim.get("task", MoSimSettings.task)
     check_task_name(task)
@@ -91,8 +95,11 @@ def build_run(schedule: str, args: argparse.Namespace) -> ScheduleRun:
             f"--process poisson --out data/{task})"
         )
     values = {"mosim": mosim}
-    for key, flag in (("real_steps", args.real_steps), ("env_runners", args.env_runners),
-                      ("num_envs", args.num_envs)):  # fmt: skip
+    for key, flag in (
+        ("real_steps", args.real_steps),
+        ("env_runners", args.env_runners),
+        ("num_envs", args.num_envs),
+    ):
         if flag is not None:
             values[key] = flag
     run = dataclasses.replace(run, **values)
@@ -123,10 +130,13 @@ def main(schedule: str, doc: str, argv: list[str] | None = None) -> int:
     config = schedule_config(run, schedule)
 
     def show(_, p: dict[str, Any]) -> None:
-        print(f"  {p['real_steps']:,} real, {p['imagined_steps']:,} imagined, "
-              f"{p['model_updates']} model updates (v{p['model_version']}), "
-              f"{p['policy_updates']:,} policy updates: real return "
-              f"{p['real_return_mean']:.1f} ± {p['real_return_std']:.1f}", flush=True)  # fmt: skip
+        print(
+            f"  {p['real_steps']:,} real, {p['imagined_steps']:,} imagined, "
+            f"{p['model_updates']} model updates (v{p['model_version']}), "
+            f"{p['policy_updates']:,} policy updates: real return "
+            f"{p['real_return_mean']:.1f} ± {p['real_return_std']:.1f}",
+            flush=True,
+        )
 
     try:
         result = run_schedule(config, run.real_steps, out, on_eval=show)
@@ -138,16 +148,22 @@ def main(schedule: str, doc: str, argv: list[str] | None = None) -> int:
     baseline = None
     if args.baseline:
         baseline = json.loads(Path(args.baseline).read_text())
-        result.update(baseline_sac_real_return_mean=baseline["real_return_mean"],
-                      baseline_sac_real_return_std=baseline["real_return_std"],
-                      baseline_sac_env_steps=baseline["env_steps"])  # fmt: skip
+        result.update(
+            baseline_sac_real_return_mean=baseline["real_return_mean"],
+            baseline_sac_real_return_std=baseline["real_return_std"],
+            baseline_sac_env_steps=baseline["env_steps"],
+        )
     if args.ensemble:
         peer = json.loads(Path(args.ensemble).read_text())
-        result.update(ensemble_real_return_mean=peer["real_return_mean"],
-                      ensemble_real_return_std=peer["real_return_std"])  # fmt: skip
+        result.update(
+            ensemble_real_return_mean=peer["real_return_mean"],
+            ensemble_real_return_std=peer["real_return_std"],
+        )
     plot_schedule(result, out / "curves.png", baseline)
     write_result(result, out, args.json)
-    print(f"{settings.task} ({schedule}): real return {result['real_return_mean']:.1f} ± "
-          f"{result['real_return_std']:.1f} after {result['real_steps']:,} real and "
-          f"{result['imagined_steps']:,} imagined steps ({result['wall_s']:.0f} s) -> {out}")  # fmt: skip
+    print(
+        f"{settings.task} ({schedule}): real return {result['real_return_mean']:.1f} ± "
+        f"{result['real_return_std']:.1f} after {result['real_steps']:,} real and "
+        f"{result['imagined_steps']:,} imagined steps ({result['wall_s']:.0f} s) -> {out}"
+    )
     return 0

@@ -29,8 +29,9 @@ def schedule_config(run: ScheduleRun, schedule: str) -> MoSimSACConfig:
         from mosim_ray.actors.placement import plan_placement
 
         s = run.settings(schedule)
-        placement = plan_placement(ray.cluster_resources(), s.collectors or None, None,
-                                   s.real_per_round)  # fmt: skip
+        placement = plan_placement(
+            ray.cluster_resources(), s.collectors or None, None, s.real_per_round
+        )
         config.env_runners(num_env_runners=placement.env_runners)
     config.training(num_steps_sampled_before_learning_starts=run.learning_starts)
     config.debugging(seed=run.seed)

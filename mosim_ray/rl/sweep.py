@@ -77,8 +77,14 @@ def check_space(sweep: SweepConfig) -> None:
         from mosim_ray.train.model_sweep import metric_name
 
         h = sweep.run.eval_horizon
-        known = {metric_name(sweep.run), f"mse_h{h}_finite", f"normalized_mse_h{h}",
-                 f"constant_mse_h{h}", "val_loss", "best_val_loss"}  # fmt: skip
+        known = {
+            metric_name(sweep.run),
+            f"mse_h{h}_finite",
+            f"normalized_mse_h{h}",
+            f"constant_mse_h{h}",
+            "val_loss",
+            "best_val_loss",
+        }
         if sweep.metric not in known:
             raise ConfigError(
                 f"{sweep.name}: model trials report {sorted(known)} (eval_horizon {h}), not "
@@ -112,27 +118,34 @@ def prepare(sweep: SweepConfig, folder: Path) -> SweepConfig:
     if kind in SCHEDULES:
         mosim = dict(run.mosim)
         task = mosim.get("task", "reacher-easy")
-        collect = (f"python pipelines/collect.py --task {task} --episodes 200 --steps 500 "
-                   f"--process poisson --out data/{task}")  # fmt: skip
+        collect = (
+            f"python pipelines/collect.py --task {task} --episodes 200 --steps 500 "
+            f"--process poisson --out data/{task}"
+        )
         if mosim.get("data"):
             mosim["data"] = _existing(mosim["data"], "data", collect)
         elif kind == "few_shot":
             mosim["data"] = collect_tiny_data(task, folder / "tiny-data" / task)
-            print(f"run has no mosim.data: collected a tiny dataset in {mosim['data']} "
-                  f"(smoke runs only)")  # fmt: skip
+            print(
+                f"run has no mosim.data: collected a tiny dataset in {mosim['data']} "
+                f"(smoke runs only)"
+            )
         if mosim.get("density"):
             mosim["density"] = _existing(
-                mosim["density"], "density",
+                mosim["density"],
+                "density",
                 f"python pipelines/fit_density.py --task {task} --data data/{task} "
                 f"--out {mosim['density']}",
-            )  # fmt: skip
+            )
         if mosim.get("checkpoint") and Path(mosim["checkpoint"]).exists():
             mosim["checkpoint"] = str(Path(mosim["checkpoint"]).resolve())
         run = dataclasses.replace(run, mosim=mosim)
     elif kind == "model":
         if run.data:
-            collect = (f"python pipelines/collect.py --task {run.task} --episodes 200 "
-                       f"--steps 500 --process poisson --out {run.data}")  # fmt: skip
+            collect = (
+                f"python pipelines/collect.py --task {run.task} --episodes 200 "
+                f"--steps 500 --process poisson --out {run.data}"
+            )
             data = _existing(run.data, "data", collect)
         else:
             data = collect_tiny_data(run.task, folder / "tiny-data" / run.task)
@@ -144,8 +157,11 @@ def prepare(sweep: SweepConfig, folder: Path) -> SweepConfig:
 # --- trials -------------------------------------------------------------------------------------
 def _numbers(point: dict[str, Any]) -> dict[str, float]:
     """The numeric entries of an evaluation point (Tune's reserved keys left out)."""
-    return {k: (int(v) if isinstance(v, (bool, int)) else float(v)) for k, v in point.items()
-            if isinstance(v, Number) and k not in RESERVED}  # fmt: skip
+    return {
+        k: (int(v) if isinstance(v, (bool, int)) else float(v))
+        for k, v in point.items()
+        if isinstance(v, Number) and k not in RESERVED
+    }
 
 
 def make_trainable(sweep: SweepConfig, checkpoint: str | None = None):
@@ -167,10 +183,14 @@ def make_trainable(sweep: SweepConfig, checkpoint: str | None = None):
         out = Path(tune.get_context().get_trial_dir())
 
         def report(point) -> None:
-            tune.report({"real_return_mean": point.real_return_mean,
-                         "real_return_std": point.real_return_std,
-                         "imagined_return_mean": point.train_return_mean,
-                         "imagined_steps": point.env_steps})  # fmt: skip
+            tune.report(
+                {
+                    "real_return_mean": point.real_return_mean,
+                    "real_return_std": point.real_return_std,
+                    "imagined_return_mean": point.train_return_mean,
+                    "imagined_steps": point.env_steps,
+                }
+            )
 
         result = run_zero_shot(run, checkpoint, out, progress=False, on_point=report)
         # not result.json: that name is Tune's own (one JSON line per report)
@@ -190,8 +210,13 @@ def make_trainable(sweep: SweepConfig, checkpoint: str | None = None):
             work = tempfile.mkdtemp(prefix="mosim_trainer-", dir=out)
             run = with_params(run, {"mosim.work_dir": work})
         config = schedule_config(run, kind)
-        result = run_schedule(config, run.real_steps, out, progress=False,
-                              on_eval=lambda _algo, point: tune.report(_numbers(point)))  # fmt: skip
+        result = run_schedule(
+            config,
+            run.real_steps,
+            out,
+            progress=False,
+            on_eval=lambda _algo, point: tune.report(_numbers(point)),
+        )
         (out / "schedule_result.json").write_text(json.dumps(result, indent=1, default=str))
 
     def model_trial(params: dict[str, Any]) -> None:
@@ -204,8 +229,12 @@ def make_trainable(sweep: SweepConfig, checkpoint: str | None = None):
         out = Path(tune.get_context().get_trial_dir())
         train_and_judge_model(run, out, report=lambda point: tune.report(_numbers(point)))
 
-    trials = {"zero_shot": zero_shot_trial, "few_shot": schedule_trial,
-              "on_policy": schedule_trial, "model": model_trial}  # fmt: skip
+    trials = {
+        "zero_shot": zero_shot_trial,
+        "few_shot": schedule_trial,
+        "on_policy": schedule_trial,
+        "model": model_trial,
+    }
     if kind not in trials:
         raise ConfigError(f"no trainable for run kind {kind!r}; known: {sorted(trials)}")
     if kind == "zero_shot" and checkpoint is None:
@@ -261,8 +290,14 @@ def result_columns(sweep: SweepConfig) -> list[str]:
     """Result columns of the trials table besides the metric, by run kind."""
     if sweep.run_kind == "model":
         h = getattr(sweep.run, "eval_horizon", 16)
-        cols = [f"mse_h{h}", f"mse_h{h}_finite", f"finite_share_h{h}", "val_loss", "updates",
-                "seconds"]  # fmt: skip
+        cols = [
+            f"mse_h{h}",
+            f"mse_h{h}_finite",
+            f"finite_share_h{h}",
+            "val_loss",
+            "updates",
+            "seconds",
+        ]
     elif sweep.run_kind in SCHEDULES:
         cols = ["real_return_std", "real_steps", "imagined_steps", "model_version"]
     else:
@@ -408,7 +443,9 @@ def run_sweep(
     summary: dict[str, Any] = {"best_config": None, "best_metrics": None, "trials": rows}
     if any(_finite(r.get(sweep.metric)) for r in rows):
         best = grid.get_best_result(metric=sweep.metric, mode=sweep.mode)
-        summary.update(best_config=best.config,
-                       best_metrics={k: best.metrics.get(k) for k in (sweep.metric, *extra)})  # fmt: skip
+        summary.update(
+            best_config=best.config,
+            best_metrics={k: best.metrics.get(k) for k in (sweep.metric, *extra)},
+        )
         (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
     return {**summary, "table": table, "out": out}

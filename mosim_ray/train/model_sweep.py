@@ -41,21 +41,35 @@ def metric_name(run: ModelRun) -> str:
 
 def model_config(run: ModelRun) -> ModelConfig:
     """The architecture of ``run`` (raises ValueError on an unknown kind, size or solver)."""
-    return ModelConfig(task=run.task, kind=run.kind, size=run.size, correctors=run.correctors,
-                       method=run.method, substeps=run.substeps)  # fmt: skip
+    return ModelConfig(
+        task=run.task,
+        kind=run.kind,
+        size=run.size,
+        correctors=run.correctors,
+        method=run.method,
+        substeps=run.substeps,
+    )
 
 
 def train_config(run: ModelRun) -> TrainConfig:
-    return TrainConfig(batch_size=run.batch_size, lr=run.lr, horizon=run.horizon,
-                       horizon_start=min(2, run.horizon), minutes=run.minutes,
-                       max_updates=run.max_updates, stages=run.stages, joint=run.joint,
-                       seed=run.seed)  # fmt: skip
+    return TrainConfig(
+        batch_size=run.batch_size,
+        lr=run.lr,
+        horizon=run.horizon,
+        horizon_start=min(2, run.horizon),
+        minutes=run.minutes,
+        max_updates=run.max_updates,
+        stages=run.stages,
+        joint=run.joint,
+        seed=run.seed,
+    )
 
 
 def judge(model: WorldModel, test: RolloutDataset, run: ModelRun) -> dict[str, float]:
     """``mse_h<H>`` and its companions for the model's current weights on the held-out episodes."""
-    (error,) = prediction_errors(model, test, horizons=(run.eval_horizon,),
-                                 segments=run.eval_segments, seed=run.seed)  # fmt: skip
+    (error,) = prediction_errors(
+        model, test, horizons=(run.eval_horizon,), segments=run.eval_segments, seed=run.seed
+    )
     h = run.eval_horizon
     return {
         f"mse_h{h}": error.mse if error.finite_share == 1.0 else math.inf,
@@ -71,8 +85,9 @@ class _JudgedTrainer(StagedTrainer):
     """``StagedTrainer`` that also judges the current weights every ``every_s`` seconds, right
     after one of its own validations (the weights are then in eval mode)."""
 
-    def __init__(self, *args: Any, on_judge: Callable[[dict[str, Any]], None], every_s: float,
-                 **kwargs: Any) -> None:  # fmt: skip
+    def __init__(
+        self, *args: Any, on_judge: Callable[[dict[str, Any]], None], every_s: float, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._on_judge, self._every_s = on_judge, every_s
         self._next = time.perf_counter() + every_s
@@ -110,31 +125,58 @@ def train_and_judge_model(
         )
     model = WorldModel.create(model_config(run))
     fit_normalizer(model, train, run.horizon)
-    model.info["data"] = {"path": str(run.data), "episodes": len(data.episodes),
-                          "real_steps": data.num_steps, "train_steps": train.num_steps}  # fmt: skip
+    model.info["data"] = {
+        "path": str(run.data),
+        "episodes": len(data.episodes),
+        "real_steps": data.num_steps,
+        "train_steps": train.num_steps,
+    }
     started = time.perf_counter()
 
     def judged(row: dict[str, Any], final: bool) -> dict[str, Any]:
         point = judge(model, test, run)
-        point.update(val_loss=row.get("val_loss"), best_val_loss=row.get("best_val_loss"),
-                     updates=row.get("updates", row.get("update")),
-                     seconds=time.perf_counter() - started, final=final)  # fmt: skip
+        point.update(
+            val_loss=row.get("val_loss"),
+            best_val_loss=row.get("best_val_loss"),
+            updates=row.get("updates", row.get("update")),
+            seconds=time.perf_counter() - started,
+            final=final,
+        )
         return point
 
     def intermediate(row: dict[str, Any]) -> None:
         if report is not None:
             report(judged(row, final=False))
 
-    trainer = _JudgedTrainer(model, train, val, train_config(run), out, on_judge=intermediate,
-                             every_s=run.minutes * 60 / run.reports)  # fmt: skip
+    trainer = _JudgedTrainer(
+        model,
+        train,
+        val,
+        train_config(run),
+        out,
+        on_judge=intermediate,
+        every_s=run.minutes * 60 / run.reports,
+    )
     summary = trainer.run(progress=progress)
     # the trainer leaves the model with the best weights (by validation loss): the trial's result
-    final = judged({"val_loss": summary["val_loss"], "best_val_loss": trainer.best_val,
-                    "updates": summary["updates"]}, final=True)  # fmt: skip
-    result = {**final, "run": {k: getattr(run, k) for k in run.__dataclass_fields__},
-              "episodes": {"train": len(train.episodes), "val": len(val.episodes),
-                           "test": len(test.episodes)},
-              "history": summary.get("history", [])}  # fmt: skip
+    final = judged(
+        {
+            "val_loss": summary["val_loss"],
+            "best_val_loss": trainer.best_val,
+            "updates": summary["updates"],
+        },
+        final=True,
+    )
+    result = {
+        **final,
+        "run": {k: getattr(run, k) for k in run.__dataclass_fields__},
+        "episodes": {
+            "train": len(train.episodes),
+            "val": len(val.episodes),
+            "test": len(test.episodes),
+        },
+        "history": summary.get("history", []),
+    }
     (out / RESULT_FILE).write_text(json.dumps(result, indent=1, default=str))
     if report is not None:
         report(final)

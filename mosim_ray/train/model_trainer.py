@@ -125,8 +125,10 @@ class ModelTrainer:
             n += len(states[-1])
             if n >= limit:
                 break
-        return (np.concatenate(states).astype(np.float64),
-                np.concatenate(contexts).astype(np.float64))  # fmt: skip
+        return (
+            np.concatenate(states).astype(np.float64),
+            np.concatenate(contexts).astype(np.float64),
+        )
 
     def fit_density(self, steps: int = 1000, seed: int = 0) -> tuple[dict, dict, dict[str, Any]]:
         """The density penalty's flow refitted to every real transition held now (the model's
@@ -251,5 +253,5 @@ class ModelTrainer:
                 "episodes": len(self.episodes),
                 "real_steps": self.num_steps,
                 "seconds": round(self.seconds, 1),
-            }  # fmt: skip
+            }
         )
