@@ -7,12 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from mosim_ray.rl.algorithms import (
-    ALGORITHMS,
-    FastSACConfig,
-    TransitionReplayBuffer,
-    algorithm_config,
-)
+from mosim_ray.sac.algorithm import FastSACConfig
+from mosim_ray.sac.buffer import TransitionReplayBuffer
+from mosim_ray.sac.presets import ALGORITHMS, algorithm_config
 
 pytestmark = pytest.mark.ray
 

@@ -62,7 +62,7 @@ def test_save_load_round_trip(reacher_density):
 
 
 def test_imagined_env_adds_the_penalty_and_truncates_out_of_support(reacher_density):
-    from mosim_ray.rl.envs import make_env
+    from mosim_ray.envs.rllib import make_env
 
     density, _, _, _, path = reacher_density
     wm = WorldModel.load("pretrained/reacher-easy")
@@ -101,7 +101,7 @@ def test_a_refitted_flow_reaches_the_env_through_its_source(reacher_density):
     """What MoSimSAC's refits do, without Ray: the trainer refits on its episodes, the flow
     travels as (config, numpy state), the env picks up each newer version at its next sync."""
     from mosim_ray.model.density import density_from_state, density_to_state
-    from mosim_ray.rl.envs import density_penalty
+    from mosim_ray.envs.rllib import density_penalty
     from mosim_ray.train import ContinualConfig, ModelTrainer
     from mosim_ray.train.model_trainer import episode_from_rows
 

@@ -8,7 +8,7 @@ import torch
 from mosim_ray.envs import ImaginedVecEnv, RealEnv, ResetPool, task_functions
 from mosim_ray.envs.real import make_real_env
 from mosim_ray.model import ModelConfig, WorldModel
-from mosim_ray.rl.envs import make_env
+from mosim_ray.envs.rllib import make_env
 
 
 def _real_states(task: str, n: int, seed: int = 0):

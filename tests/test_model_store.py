@@ -9,7 +9,7 @@ from mosim_ray.model import WorldModel
 
 def test_env_pulls_newer_weights_by_version_only(ray_local):
     from mosim_ray.actors.model_store import model_store, publish
-    from mosim_ray.rl.envs import make_env
+    from mosim_ray.envs.rllib import make_env
 
     store = model_store("test-store-pull")
     trained = WorldModel.load("pretrained/reacher-easy")

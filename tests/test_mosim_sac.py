@@ -22,31 +22,31 @@ def small_data(tmp_path):
 
 
 def tiny(schedule, data, work, **mosim):
-    from mosim_ray.rl.mosim_sac import MoSimSACConfig
+    """A tiny MoSimSAC config; ``mosim`` holds dotted settings (``"on_policy.branch_from"``)."""
+    from mosim_ray.schedules.config import MoSimSACConfig
 
-    settings = dict(
-        schedule=schedule,
-        task="reacher-easy",
-        checkpoint="pretrained/reacher-easy",
-        data=data,
-        imagined_per_round=256,
-        real_per_round=40,
-        model_update_every=50,
-        collectors=2,
-        imagined_time_limit=20,
-        eval_episodes=2,
-        eval_time_limit=30,
-        model_batch=16,
-        model_horizon=4,
-        real_time_limit=50,
-        eval_every=100,
-        branch_length=2,
-        branch_batch=16,
-        branches_per_real_step=1.0,
-        work_dir=str(work),
-    )
-    settings.update(mosim)
-    config = MoSimSACConfig().mosim(**settings)
+    settings = {
+        "schedule": schedule,
+        "task": "reacher-easy",
+        "checkpoint": "pretrained/reacher-easy",
+        "data": data,
+        "few_shot": {
+            "imagined_per_round": 256,
+            "real_per_round": 40,
+            "collectors": 2,
+            "imagined_time_limit": 20,
+        },
+        "trainer": {"update_every": 50, "batch": 16, "horizon": 4},
+        "eval": {"episodes": 2, "time_limit": 30, "every": 100},
+        "on_policy": {
+            "real_time_limit": 50,
+            "branch_length": 2,
+            "branch_batch": 16,
+            "branches_per_real_step": 1.0,
+        },
+        "work_dir": str(work),
+    }
+    config = MoSimSACConfig().mosim(**settings).mosim(**mosim)
     config.env_runners(num_env_runners=1, num_envs_per_env_runner=4)
     config.training(train_batch_size_per_learner=32, num_steps_sampled_before_learning_starts=64)
     config.reporting(min_sample_timesteps_per_iteration=64)
@@ -61,11 +61,14 @@ def kill_env_runner(algo, ray):
 
 
 def test_few_shot_ratios_hold_exactly_through_killed_actors(ray_local, small_data, tmp_path):
-    from mosim_ray.rl.schedules import run_schedule
+    from mosim_ray.runs.schedule import train_schedule
 
     # the density flow is fitted at the start and refitted after every round
     config = tiny(
-        "few_shot", small_data, tmp_path / "work", density_refit_every=1, density_steps=20
+        "few_shot",
+        small_data,
+        tmp_path / "work",
+        **{"penalty.refit_every": 1, "penalty.refit_steps": 20},
     )
     killed = []
     penalty_versions = []
@@ -80,11 +83,11 @@ def test_few_shot_ratios_hold_exactly_through_killed_actors(ray_local, small_dat
         # restarts it and retries its next call) and an env runner (RLlib replaces it)
         if point["rounds"] == 1 and not killed:
             ray_local.kill(algo._trainer, no_restart=False)
-            ray_local.kill(algo._collectors[0], no_restart=False)
+            ray_local.kill(algo.schedule.collectors[0], no_restart=False)
             kill_env_runner(algo, ray_local)
             killed.append(point)
 
-    result = run_schedule(config, 80, tmp_path / "out", on_eval=kill_something, progress=False)
+    result = train_schedule(config, 80, tmp_path / "out", on_eval=kill_something, progress=False)
     assert killed, "the faults were not injected"
     # no real episode lost or counted twice across the restarts
     assert result["rounds"] == 2 and result["real_steps"] == 80 and result["real_episodes"] == 4
@@ -113,10 +116,13 @@ def test_few_shot_ratios_hold_exactly_through_killed_actors(ray_local, small_dat
 def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
     ray_local, small_data, tmp_path
 ):
-    from mosim_ray.rl.schedules import run_schedule
+    from mosim_ray.runs.schedule import train_schedule
 
     config = tiny(
-        "on_policy", small_data, tmp_path / "work", density_refit_every=2, density_steps=20
+        "on_policy",
+        small_data,
+        tmp_path / "work",
+        **{"penalty.refit_every": 2, "penalty.refit_steps": 20},
     )
     killed = []
 
@@ -125,7 +131,7 @@ def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
             kill_env_runner(algo, ray_local)
             killed.append(point["real_steps"])
 
-    result = run_schedule(config, 300, tmp_path / "out", on_eval=kill_once, progress=False)
+    result = train_schedule(config, 300, tmp_path / "out", on_eval=kill_once, progress=False)
     assert killed
     real = result["real_steps"]
     assert real >= 300
@@ -142,16 +148,19 @@ def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
 
 
 def test_on_policy_branches_can_start_from_the_whole_dataset(ray_local, small_data, tmp_path):
-    from mosim_ray.rl.schedules import run_schedule
+    from mosim_ray.runs.schedule import train_schedule
 
-    config = tiny("on_policy", small_data, tmp_path / "work", branch_from="dataset")
+    config = tiny(
+        "on_policy", small_data, tmp_path / "work", **{"on_policy.branch_from": "dataset"}
+    )
     pools = []
 
     def look(algo, point):
-        states, _ = algo._branch_pool()
-        pools.append((len(states), len(algo._segments.reset_pool()[0]), point["real_steps"]))
+        states, _ = algo.schedule.branch_pool(algo)
+        own = algo.schedule.segments.reset_pool()[0]
+        pools.append((len(states), len(own), point["real_steps"]))
 
-    result = run_schedule(config, 100, tmp_path / "out", on_eval=look, progress=False)
+    result = train_schedule(config, 100, tmp_path / "out", on_eval=look, progress=False)
     assert result["imagined_steps"] > 0 and result["nonfinite_dropped"] == 0
     # after the first model update the pool is the trainer's: the 3 starting episodes' 123
     # states plus the policy's, where the policy's pool alone holds only its own
@@ -162,30 +171,32 @@ def test_on_policy_branches_can_start_from_the_whole_dataset(ray_local, small_da
 
 def test_mosim_settings_are_checked_up_front():
     from mosim_ray.config import ConfigError
-    from mosim_ray.rl.mosim_sac import MoSimSACConfig
+    from mosim_ray.schedules.config import MoSimSACConfig
 
-    with pytest.raises(ValueError, match="unknown mosim settings"):
-        MoSimSACConfig().mosim(brnach_length=2)
+    with pytest.raises(ConfigError, match="unknown settings \\['brnach_length'\\]"):
+        MoSimSACConfig().mosim(on_policy={"brnach_length": 2})
     with pytest.raises(ConfigError, match="multiple of collectors"):
-        MoSimSACConfig().mosim(real_per_round=1000, collectors=3)
+        MoSimSACConfig().mosim(few_shot={"real_per_round": 1000, "collectors": 3})
     with pytest.raises(ConfigError, match="schedule"):
         MoSimSACConfig().mosim(schedule="offline")
-    with pytest.raises(ConfigError, match="trainer_device"):
-        MoSimSACConfig().mosim(trainer_device="gpu")
+    with pytest.raises(ConfigError, match="device"):
+        MoSimSACConfig().mosim(**{"trainer.device": "gpu"})
     with pytest.raises(ConfigError, match="task_reset_fraction"):
-        MoSimSACConfig().mosim(task_reset_fraction=-0.1)
-    with pytest.raises(ConfigError, match="density_refit_every"):
-        MoSimSACConfig().mosim(density_refit_every=-1)
+        MoSimSACConfig().mosim(few_shot={"task_reset_fraction": -0.1})
+    with pytest.raises(ConfigError, match="refit_every"):
+        MoSimSACConfig().mosim(penalty={"refit_every": -1})
     with pytest.raises(ConfigError, match="branch_from"):
-        MoSimSACConfig().mosim(branch_from="replay")
+        MoSimSACConfig().mosim(on_policy={"branch_from": "replay"})
     with pytest.raises(ConfigError, match="real_fraction"):
-        MoSimSACConfig().mosim(real_fraction=1.5)
+        MoSimSACConfig().mosim(on_policy={"real_fraction": 1.5})
+    with pytest.raises(ConfigError, match="must be a number"):
+        MoSimSACConfig().mosim(trainer={"lr": "fast"})
 
 
 def test_tune_runs_mosim_sac_like_any_algorithm(ray_local, small_data, tmp_path):
     from ray import tune
 
-    from mosim_ray.rl.mosim_sac import MoSimSAC
+    from mosim_ray.schedules.algorithm import MoSimSAC
 
     config = tiny("few_shot", small_data, tmp_path / "work", work_dir=None)
     # the trial's placement group holds 1 CPU for the driver and this for the env runner; the

@@ -26,8 +26,8 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 def _imagined_config(algo, checkpoint, **extra):
-    from mosim_ray.rl.algorithms import algorithm_config
-    from mosim_ray.rl.envs import IMAGINED, register_envs
+    from mosim_ray.envs.rllib import IMAGINED, register_envs
+    from mosim_ray.sac.presets import algorithm_config
 
     register_envs()
     env_config = {"checkpoint": checkpoint, "time_limit": 10}
@@ -74,7 +74,7 @@ def test_one_ppo_iteration_in_imagination(ray_local, tiny_checkpoint):
 
 
 def test_real_evaluation_runs_whole_seeded_episodes(ray_local, tiny_checkpoint):
-    from mosim_ray.rl.evaluation import RealEvaluator
+    from mosim_ray.sac.evaluation import RealEvaluator
 
     config = _imagined_config("sac", tiny_checkpoint, **TINY)
     algo = config.build_algo()
@@ -96,13 +96,13 @@ def test_zero_shot_pipeline_end_to_end(tmp_path):
     r = run(
         "pipelines/zero_shot.py",
         *("--task", "reacher-easy", "--imagined-steps", "400", "--learning-starts", "64"),
-        *("--eval-every", "200", "--eval-episodes", "2", "--eval-time-limit", "30"),
+        *("--eval.every", "200", "--eval.episodes", "2", "--eval.time-limit", "30"),
         *("--time-limit", "20", "--num-envs", "4", "--out", str(out), "--no-progress"),
         *(
             "--set",
-            "train_batch_size_per_learner=32",
+            "overrides.train_batch_size_per_learner=32",
             "--set",
-            "min_sample_timesteps_per_iteration=100",
+            "overrides.min_sample_timesteps_per_iteration=100",
         ),
         *("--json", str(tmp_path / "zero_shot_reacher-easy.json")),
         timeout=300,
@@ -116,7 +116,7 @@ def test_zero_shot_pipeline_end_to_end(tmp_path):
         "eval_episodes",
         "imagined_steps",
         "real_steps",
-        "command",
+        "provenance",
     ):
         assert key in result
     assert result["imagined_steps"] >= 400 and result["real_steps"] == 100_000
@@ -137,10 +137,10 @@ def test_real_sac_baseline_pipeline_end_to_end(tmp_path):
     out = tmp_path / "rs"
     r = run(
         "pipelines/real_sac.py",
-        *("--env-steps", "300", "--learning-starts", "64", "--eval-every", "150"),
-        *("--eval-episodes", "2", "--eval-time-limit", "30", "--time-limit", "50"),
-        *("--out", str(out), "--no-progress", "--set", "train_batch_size_per_learner=32"),
-        *("--set", "min_sample_timesteps_per_iteration=100"),
+        *("--env-steps", "300", "--learning-starts", "64", "--eval.every", "150"),
+        *("--eval.episodes", "2", "--eval.time-limit", "30", "--time-limit", "50"),
+        *("--out", str(out), "--no-progress", "--set", "overrides.train_batch_size_per_learner=32"),
+        *("--set", "overrides.min_sample_timesteps_per_iteration=100"),
         timeout=300,
     )
     assert r.returncode == 0, r.stderr[-3000:]

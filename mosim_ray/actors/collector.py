@@ -221,7 +221,7 @@ class _PolicyEpisodes:
         self.task, self.noise, self.seed = task, float(noise), int(seed)
 
     def collect(self, module, episodes: list[int], steps: int) -> list[dict]:
-        from mosim_ray.rl.policy import RLlibPolicy
+        from mosim_ray.sac.policy import RLlibPolicy
         from mosim_ray.tasks import get_spec
 
         low, high = get_spec(self.task).action_bounds

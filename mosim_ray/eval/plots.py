@@ -191,8 +191,8 @@ def plot_schedule(
     seen = "return the learner saw (env runners)"
     if settings.get("schedule") == "few_shot":  # imagined episodes are shorter than real ones
         seen += (
-            f", per {settings['imagined_time_limit']}-step imagined episode against "
-            f"{settings['eval_time_limit']} real"
+            f", per {settings['few_shot']['imagined_time_limit']}-step imagined episode "
+            f"against {settings['eval']['time_limit']} real"
         )
     ax.plot(x, imagined, "--", label=seen)
     ax.set_xlabel("real env steps")

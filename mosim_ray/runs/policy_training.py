@@ -1,22 +1,21 @@
 """Train an RLlib algorithm for a number of env steps, judging it in the real env as it goes.
 
-One loop for every schedule that trains in one kind of env (zero-shot in imagination, the SAC
-baseline in the real env): the learning curve it returns has the same columns for both, so they
-plot side by side.
+The one body of zero-shot (SAC in imagination) and of its twin, real-env SAC: same loop, same
+evaluation, same result keys, so the two results compare and plot side by side.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
-from mosim_ray.rl.evaluation import EvalResult, RealEvaluator
+from mosim_ray.sac.evaluation import EvalResult, EvalSettings, RealEvaluator
 
 
 @dataclass
@@ -91,32 +90,45 @@ def train_with_evaluation(
     return curve, last
 
 
-def train_and_judge(
+def train_policy(
     config,
     task: str,
     env_steps: int,
-    eval_every: int,
-    eval_episodes: int,
-    eval_time_limit: int,
+    evaluation: EvalSettings,
     out: Path,
-    progress: bool = True,
+    progress: bool = False,
     label: str = "steps",
     on_point: Callable[[CurvePoint], None] | None = None,
-) -> tuple[list[CurvePoint], EvalResult]:
+) -> dict[str, Any]:
     """Build the algorithm of an RLlib ``config``, train it with real-env evaluation, save the
-    policy (``out/policy``) and the curve (``out/curve.csv``); always stops what it started."""
+    policy (``out/policy``) and the curve (``out/curve.csv``); always stops what it started.
+    Returns the final evaluation and the curve."""
+    out.mkdir(parents=True, exist_ok=True)
     algo = config.build_algo()
-    evaluator = RealEvaluator(config, task, eval_episodes, eval_time_limit)
+    evaluator = RealEvaluator(config, task, evaluation.episodes, evaluation.time_limit)
     try:
         curve, final = train_with_evaluation(
-            algo, evaluator, env_steps, eval_every, progress, label, on_point
+            algo, evaluator, env_steps, evaluation.every, progress, label, on_point
         )
         algo.save_to_path(str((out / "policy").resolve()))
     finally:
         algo.stop()
         evaluator.stop()
     write_curve(curve, out / "curve.csv")
-    return curve, final
+    return {
+        "real_return_mean": final.mean,
+        "real_return_std": final.std,
+        "real_returns": final.returns.tolist(),
+        "eval_episodes": evaluation.episodes,
+        "eval_time_limit": evaluation.time_limit,
+        "env_steps": curve[-1].env_steps,
+        "curve": [vars(p) for p in curve],
+    }
+
+
+def report_points(report: Callable[[dict[str, Any]], None] | None):
+    """``on_point`` for ``train_policy`` that hands each curve point to a run kind's report."""
+    return None if report is None else (lambda p: report(asdict(p)))
 
 
 def write_curve(curve: list[CurvePoint], path: str | Path) -> None:
@@ -125,17 +137,3 @@ def write_curve(curve: list[CurvePoint], path: str | Path) -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["env_steps"])
         writer.writeheader()
         writer.writerows(rows)
-
-
-def parse_overrides(items: list[str]) -> dict:
-    """``KEY=VALUE`` command-line items -> overrides; values are JSON where they parse."""
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--set wants KEY=VALUE, got {item!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out

@@ -1,0 +1,50 @@
+"""The one place Ray is started or joined, quietly."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+
+QUIET_LOGGERS = (
+    # "Token authentication is enabled for this Ray cluster ...": printed at every local start
+    "ray._private.authentication.authentication_token_setup",
+    # RLlib's own deprecation notices about RLlib internals we do not call
+    "ray._common.deprecation",
+    # "You are running SAC on the new API stack!": we chose it, on purpose
+    "ray.rllib.algorithms.algorithm_config",
+    "ray.rllib.algorithms.sac.sac",
+    # "Install gputil for GPU system monitoring."
+    "ray.tune.utils.util",
+)
+
+
+def quiet_ray() -> None:
+    """Silence Ray's start-up banner and RLlib's deprecation warnings in our own output (errors
+    still show)."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ray(\.|$)")
+    # RLlib registers its env wrapper again for every algorithm it builds
+    warnings.filterwarnings("ignore", message=".*Overriding environment rllib-")
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+
+
+def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
+    """Join the Ray this process already runs in (a Tune trial, a test), else join ``address``
+    or start an embedded local Ray with ``num_cpus`` (default: every core). Returns True when
+    this call started or joined a Ray (the caller then owns ``ray.shutdown()``)."""
+    import ray
+
+    quiet_ray()
+    if ray.is_initialized():
+        return False
+    ray.init(
+        # "local": start one even where an older cluster left its address file behind
+        address=address or "local",
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        num_cpus=None if address else (num_cpus or os.cpu_count()),
+    )
+    return True

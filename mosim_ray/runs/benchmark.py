@@ -1,0 +1,212 @@
+"""Prediction benchmark against real MuJoCo: world models side by side, horizons 3 / 16 / 100.
+
+    python pipelines/benchmark.py --task reacher-easy --checkpoint pretrained/reacher-easy \
+        --set 'baselines={structure_free: runs/sf/model, ensemble: runs/ens/model}' \
+        --policy runs/real_sac/reacher-easy/policy
+
+Test sets (written once to --data-dir and reused, so every model sees the same segments):
+``random``, long real rollouts under Poisson-switching piecewise-constant random actions, and
+``policy``, rollouts of a trained RLlib policy (--policy, copied beside the data so the set can be
+rebuilt) with a little Gaussian action noise. The first --burn-in steps of each episode are
+dropped (start-up transients), then at least --segments segments per horizon are cut at random.
+
+Per model, test set and horizon: raw-state MSE, normalized MSE, share of finite rollouts, and the
+equivalent horizon: the horizon at which the model's error reaches the reference model's 16-step
+error (--reference; default the first baseline, else constant-state). Writes a markdown table,
+JSON, an error-against-horizon plot (log scale) and predicted-against-true trajectories to --out.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from mosim_ray.runs.kind import Report, RunKind
+
+TEST_SEED = 777_000
+"""far from the seeds training data uses"""
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    """World models judged side by side on the same real test segments."""
+
+    task: str = "reacher-easy"
+    checkpoint: str = "pretrained/reacher-easy"
+    """the MoSim model (folder or pretrained/<name>)"""
+    baselines: dict[str, str] = field(default_factory=dict)
+    """more models by name: {structure_free: runs/sf/model, ensemble: runs/ens/model}"""
+    horizons: tuple[int, ...] = (3, 16, 100)
+    segments: int = 256
+    """segments per horizon"""
+    test_sets: tuple[str, ...] = ("random", "policy")
+    """random (Poisson-switching random actions) and/or policy (a trained policy's actions)"""
+    policy: str | None = None
+    """RLlib checkpoint whose actions make the policy set"""
+    policy_noise: float = 0.1
+    """Gaussian action noise of the policy set, as a share of the half-range"""
+    episodes: int = 16
+    steps: int = 600
+    """control steps per test episode"""
+    burn_in: int = 100
+    """steps dropped at the start of each test episode"""
+    reference: str | None = None
+    """model whose 16-step error defines equivalence (default: the first baseline, else
+    constant-state)"""
+    data_dir: str | None = None
+    """where the test sets are written and reused (default benchmarks/data/<task>)"""
+    threads: int = 2
+
+    def __post_init__(self) -> None:
+        from mosim_ray.tasks import check_task_name
+
+        check_task_name(self.task)
+        if self.segments < 1 or self.burn_in < 0:
+            raise ValueError("segments must be >= 1 and burn_in >= 0")
+        unknown = set(self.test_sets) - {"random", "policy"}
+        if unknown:
+            raise ValueError(f"unknown test sets {sorted(unknown)}; known: random, policy")
+        if "policy" in self.test_sets and not self.policy:
+            raise ValueError("the policy test set needs --policy (an RLlib checkpoint folder)")
+        if self.steps - self.burn_in <= max(self.horizons):
+            raise ValueError("steps minus burn_in must exceed the longest horizon")
+
+
+def test_set(config: BenchmarkConfig, kind: str, folder: Path):
+    """Build (once) and open a test set; drop the burn-in of each episode."""
+    from mosim_ray.data import EpisodeCollector, RolloutDataset
+    from mosim_ray.data.processes import ProcessConfig
+    from mosim_ray.data.shards import shard_name
+    from mosim_ray.tasks import get_spec
+
+    if not folder.is_dir() or not any(folder.glob("shard-*.parquet")):
+        if kind == "random":
+            collector = EpisodeCollector(config.task, config.steps, ProcessConfig(kind="poisson"))
+        else:
+            from mosim_ray.sac.policy import RLlibPolicy
+
+            low, high = get_spec(config.task).action_bounds
+            policy = RLlibPolicy(
+                config.policy, low, high, noise=config.policy_noise, seed=TEST_SEED
+            )
+            shutil.copytree(config.policy, folder / "policy", dirs_exist_ok=True)
+            collector = EpisodeCollector(
+                config.task, config.steps, ProcessConfig(kind="policy"), policy=policy
+            )
+        episodes = list(range(config.episodes))
+        collector.write_shard(folder / shard_name(0), episodes, seed=TEST_SEED)
+    data = RolloutDataset.open(folder)
+    b = config.burn_in
+    trimmed = [
+        replace(
+            ep,
+            states=ep.states[b:],
+            actions=ep.actions[b:],
+            rewards=ep.rewards[b:],
+            observations=ep.observations[b:],
+            contexts=ep.contexts[b:],
+        )
+        for ep in data.episodes
+    ]
+    return replace(data, episodes=trimmed)
+
+
+def run(
+    config: BenchmarkConfig,
+    out: str | Path,
+    *,
+    report: Report | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from mosim_ray.eval.metrics import equivalent_horizon, error_by_step, prediction_errors
+    from mosim_ray.eval.plots import plot_error_vs_horizon, plot_trajectories
+    from mosim_ray.model import ModelConfig, WorldModel
+
+    models = {"mosim": WorldModel.load(config.checkpoint, task=config.task)}
+    for name, path in config.baselines.items():
+        models[name] = WorldModel.load(path, task=config.task)
+    torch.set_num_threads(config.threads)
+    models["constant"] = WorldModel.create(ModelConfig(task=config.task, kind="constant"))
+    reference = config.reference or next(
+        (n for n in models if n not in ("mosim", "constant")), "constant"
+    )
+    data_dir = Path(config.data_dir or f"benchmarks/data/{config.task}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {
+        "task": config.task,
+        "reference": reference,
+        "burn_in": config.burn_in,
+        "models": {n: getattr(m, "info", {}).get("train_seconds") for n, m in models.items()},
+        "sets": {},
+        "settings": asdict(config),
+    }
+    hmax = max(config.horizons)
+    for kind in config.test_sets:
+        data = test_set(config, kind, data_dir / kind)
+        by_step = {
+            n: error_by_step(m, data, hmax, config.segments)["model"] for n, m in models.items()
+        }
+        ref16 = float(np.mean(by_step[reference][:16]))
+        rows = {}
+        for name, model in models.items():
+            errs = prediction_errors(model, data, tuple(config.horizons), config.segments)
+            rows[name] = {
+                "errors": [e.as_dict() for e in errs],
+                "equivalent_horizon": equivalent_horizon(by_step[name], ref16),
+                "error_by_step": by_step[name].tolist(),
+            }
+        result["sets"][kind] = {
+            "episodes": len(data.episodes),
+            "steps": data.num_steps,
+            "reference_16_step_mse": ref16,
+            "models": rows,
+        }
+        title = f"{config.task}, {kind} actions"
+        plot_error_vs_horizon(by_step, out / f"error_vs_horizon_{kind}.png", title)
+        plot_trajectories(models, data, out / f"trajectories_{kind}.png", horizon=min(hmax, 100))
+    result["table"] = table(result, config.horizons)
+    (out / "table.md").write_text(result["table"])
+    return result
+
+
+def table(result: dict[str, Any], horizons: tuple[int, ...]) -> str:
+    """The markdown table of a benchmark result."""
+    hmax = max(horizons)
+    lines = [
+        f"# {result['task']}: raw-state MSE against real MuJoCo (normalized MSE in brackets)\n"
+    ]
+    for kind, s in result["sets"].items():
+        head = " | ".join(f"H={h}" for h in horizons)
+        lines += [
+            f"\n## {kind} actions ({s['episodes']} episodes)\n",
+            f"| model | {head} | finite (H={hmax}) | equivalent horizon |",
+            "|---|" + "---|" * (len(horizons) + 2),
+        ]
+        for name, row in s["models"].items():
+            cells = " | ".join(f"{e['mse']:.4g} ({e['normalized_mse']:.3g})" for e in row["errors"])
+            eq = row["equivalent_horizon"]
+            eq_text = f"> {hmax}" if eq is None else str(eq)
+            finite = row["errors"][-1]["finite_share"]
+            lines.append(f"| {name} | {cells} | {finite:.0%} | {eq_text} |")
+    return "\n".join(lines) + "\n"
+
+
+KIND = RunKind(
+    name="benchmark",
+    config=BenchmarkConfig,
+    run=run,
+    doc=__doc__,
+    default_out=lambda c: f"benchmarks/results/prediction_{c.task}",
+    summary=lambda result: result["table"].rstrip(),
+    uses_ray=False,
+    inputs=(
+        "checkpoint",
+        "policy",
+    ),
+)

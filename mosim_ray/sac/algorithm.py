@@ -1,0 +1,196 @@
+"""``FastSAC``: RLlib SAC with :class:`TransitionReplayBuffer` and K updates per learner call.
+
+Each ``training_step`` samples one rollout fragment, then does all the updates it owes (one per
+env step by default) in ONE ``learner_group.update()`` call: a ``K * batch`` array batch split into
+``K`` minibatches, so RLlib's per-call costs (metrics reduce, weight sync, timers) are paid once
+per fragment instead of once per gradient step. ``replay_buffer_config={"type":
+"PrioritizedEpisodeReplayBuffer", ...}`` (or ``"EpisodeReplayBuffer"``) falls back to RLlib's own
+``training_step`` for comparison.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from ray.rllib.algorithms.sac import SAC, SACConfig
+from ray.rllib.algorithms.sac.sac_catalog import SACCatalog
+from ray.rllib.algorithms.sac.torch.default_sac_torch_rl_module import DefaultSACTorchRLModule
+from ray.rllib.core import DEFAULT_MODULE_ID
+from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+from ray.rllib.execution.rollout_ops import synchronous_parallel_sample
+from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
+from ray.rllib.utils.metrics import (
+    ENV_RUNNER_RESULTS,
+    ENV_RUNNER_SAMPLING_TIMER,
+    LEARNER_RESULTS,
+    LEARNER_UPDATE_TIMER,
+    NUM_AGENT_STEPS_SAMPLED_LIFETIME,
+    NUM_ENV_STEPS_SAMPLED_LIFETIME,
+    REPLAY_BUFFER_ADD_DATA_TIMER,
+    REPLAY_BUFFER_SAMPLE_TIMER,
+    SYNCH_WORKER_WEIGHTS_TIMER,
+    TD_ERROR_KEY,
+    TIMERS,
+)
+
+from mosim_ray.sac.buffer import TRANSITION_BUFFER, TransitionReplayBuffer
+from mosim_ray.sac.critic import ConcatQSACCatalog
+from mosim_ray.sac.learner import FastSACTorchLearner
+
+NUM_GRADIENT_UPDATES = "num_gradient_updates"
+
+
+class FastSACConfig(SACConfig):
+    """SACConfig whose default replay buffer is :class:`TransitionReplayBuffer`."""
+
+    def __init__(self, algo_class: type | None = None) -> None:
+        super().__init__(algo_class=algo_class or FastSAC)
+        self.replay_buffer_config = {"type": TRANSITION_BUFFER, "capacity": int(1e6)}
+        # False keeps RLlib's two-stream critic (see ConcatQSACCatalog); for comparisons only.
+        self.concat_q_critic = True
+
+    def validate(self) -> None:
+        # SACConfig.validate only knows RLlib's episode buffers by name.
+        rb = self.replay_buffer_config
+        if rb.get("type") == TRANSITION_BUFFER:
+            self.replay_buffer_config = {**rb, "type": "EpisodeReplayBuffer"}
+            try:
+                super().validate()
+            finally:
+                self.replay_buffer_config = rb
+        else:
+            super().validate()
+
+    def get_default_learner_class(self) -> type:
+        return FastSACTorchLearner
+
+    def get_default_rl_module_spec(self) -> RLModuleSpec:
+        catalog = ConcatQSACCatalog if self.concat_q_critic else SACCatalog
+        return RLModuleSpec(module_class=DefaultSACTorchRLModule, catalog_class=catalog)
+
+    @property
+    def updates_per_env_step(self) -> float:
+        """Gradient updates per sampled env step: ``training_intensity / batch`` (RLlib's
+        definition of training_intensity: replayed steps per sampled step); 1.0 if unset."""
+        if not self.training_intensity:
+            return 1.0
+        return float(self.training_intensity) / self.total_train_batch_size
+
+
+class FastSAC(SAC):
+    """RLlib SAC with :class:`TransitionReplayBuffer` and K updates per learner call."""
+
+    @classmethod
+    def get_default_config(cls) -> FastSACConfig:
+        return FastSACConfig()
+
+    def _create_local_replay_buffer_if_necessary(self, config: Any) -> Any:
+        rb = config.get("replay_buffer_config") or {}
+        if rb.get("type") == TRANSITION_BUFFER:
+            seed = config.get("seed")
+            return TransitionReplayBuffer(rb.get("capacity", int(1e6)), seed=seed)
+        return super()._create_local_replay_buffer_if_necessary(config)
+
+    def training_step(self) -> None:
+        if not isinstance(self.local_replay_buffer, TransitionReplayBuffer):
+            return super().training_step()
+        episodes = self._sample_env_runners()
+        with self.metrics.log_time((TIMERS, REPLAY_BUFFER_ADD_DATA_TIMER)):
+            new_steps = self.local_replay_buffer.add(episodes)
+        num_updates = self._owed_updates(new_steps * self.config.updates_per_env_step)
+        if num_updates:
+            with self.metrics.log_time((TIMERS, REPLAY_BUFFER_SAMPLE_TIMER)):
+                n = num_updates * self.config.total_train_batch_size
+                data = self.local_replay_buffer.sample(n)
+            self._learn(data, num_updates)
+
+    # The pieces of ``training_step``, for subclasses with other data flows (MoSimSAC).
+    def _sample_env_runners(self) -> list[Any]:
+        """One rollout fragment from every env runner (episode chunks); metrics aggregated."""
+        with self.metrics.log_time((TIMERS, ENV_RUNNER_SAMPLING_TIMER)):
+            episodes, env_runner_results = synchronous_parallel_sample(
+                worker_set=self.env_runner_group,
+                concat=True,
+                sample_timeout_s=self.config.sample_timeout_s,
+                _uses_new_env_runners=True,
+                _return_metrics=True,
+            )
+        self.metrics.aggregate(env_runner_results, key=ENV_RUNNER_RESULTS)
+        return episodes
+
+    def _sampled_lifetime(self) -> int:
+        return int(
+            self.metrics.peek((ENV_RUNNER_RESULTS, NUM_ENV_STEPS_SAMPLED_LIFETIME), default=0)
+        )
+
+    def _owed_updates(self, credit: float) -> int:
+        """Whole gradient updates owed after adding ``credit``; fractions carry over."""
+        if not hasattr(self, "_update_credit"):
+            self._update_credit = 0.0
+        if self._sampled_lifetime() < self.config.num_steps_sampled_before_learning_starts:
+            return 0
+        self._update_credit += credit
+        num_updates = int(self._update_credit)
+        self._update_credit -= num_updates
+        return num_updates
+
+    def _learn(self, data: dict[str, np.ndarray], num_updates: int) -> None:
+        """``num_updates`` gradient steps on ``data`` (``num_updates * batch`` transitions) in one
+        learner call, then the new weights to the env runners."""
+        batch_size = self.config.total_train_batch_size
+        n = len(data[SampleBatch.REWARDS])
+        # Torch tensors (zero-copy) so the Learner skips its numpy conversion pass; the columns
+        # below are the ones RLlib's SAC loss reads from an episode batch.
+        cols = {k: torch.from_numpy(v) for k, v in data.items()}
+        cols["weights"] = torch.ones(n)
+        cols["n_step"] = torch.ones(n)
+        batch = MultiAgentBatch({DEFAULT_MODULE_ID: SampleBatch(cols)}, env_steps=n)
+        with self.metrics.log_time((TIMERS, LEARNER_UPDATE_TIMER)):
+            learner_results = self.learner_group.update(
+                batch=batch,
+                minibatch_size=batch_size,
+                num_epochs=1,
+                shuffle_batch_per_epoch=False,
+                timesteps={
+                    NUM_ENV_STEPS_SAMPLED_LIFETIME: self._sampled_lifetime(),
+                    NUM_AGENT_STEPS_SAMPLED_LIFETIME: self.metrics.peek(
+                        (ENV_RUNNER_RESULTS, NUM_AGENT_STEPS_SAMPLED_LIFETIME), default={}
+                    ),
+                },
+            )
+            # TD errors are logged per sample for prioritized replay; uniform replay ignores them
+            # and they must not reach the result dict.
+            for res in learner_results:
+                for module_results in res.values():
+                    module_results.pop(TD_ERROR_KEY, None)
+            self.metrics.aggregate(learner_results, key=LEARNER_RESULTS)
+            self.metrics.log_value(NUM_GRADIENT_UPDATES, num_updates, reduce="sum")
+            self.metrics.log_value(
+                NUM_GRADIENT_UPDATES + "_lifetime", num_updates, reduce="lifetime_sum"
+            )
+
+        with self.metrics.log_time((TIMERS, SYNCH_WORKER_WEIGHTS_TIMER)):
+            self.env_runner_group.sync_weights(
+                from_worker_or_learner_group=self.learner_group,
+                policies={DEFAULT_MODULE_ID},
+                inference_only=True,
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# Torch threads in env runners
+# --------------------------------------------------------------------------------------------
+
+
+def single_thread_torch(*, env_runner: Any = None, **kwargs: Any) -> None:
+    """``on_environment_created`` callback: 1 torch thread in every remote env runner.
+
+    A remote env runner's policy forward is tiny; torch's default of one thread per core
+    makes every runner fight the learner for the same 2 cores (30-100x slowdowns measured).
+    The local env runner (worker_index 0) lives in the driver, where it runs in turn with the
+    local learner, so the driver's own setting is left alone.
+    """
+    if env_runner is None or getattr(env_runner, "worker_index", 0) > 0:
+        torch.set_num_threads(1)

@@ -1,0 +1,355 @@
+"""``MoSimSAC``: few-shot and on-policy MoSim RL as an RLlib algorithm.
+
+    config = (MoSimSACConfig()
+              .mosim(schedule="few_shot", task="reacher-easy", data="data/reacher-easy")
+              .env_runners(num_env_runners=2, num_envs_per_env_runner=16))
+    algo = config.build_algo()          # or tune.Tuner(MoSimSAC, param_space=config)
+    algo.train()
+
+It is :class:`FastSAC` (RLlib's SAC losses and networks, our fast replay path) whose
+``training_step`` runs one of the paper's schedules (``few_shot.FewShot``,
+``on_policy.OnPolicy``: strategy objects behind one interface) around two Ray actors it owns: a
+``ModelTrainerActor`` (the world model, its optimizer and the real dataset; restarts resume from
+its checkpoint) and a ``ModelStore`` (versioned weights and real reset states; env runners pull
+both when the version grows, never per step).
+
+Every count a sample-efficiency claim needs is in ``result["mosim"]``: real steps, imagined
+steps, model updates, policy updates, and the model versions the env runners hold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import ray
+from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN
+
+from mosim_ray.actors.model_store import model_store
+from mosim_ray.actors.model_trainer import ModelTrainerActor
+from mosim_ray.actors.placement import plan_placement
+from mosim_ray.actors.ray_session import start_ray
+from mosim_ray.envs.rllib import register_envs
+from mosim_ray.envs.world_models import resolve_world_model
+from mosim_ray.sac.algorithm import FastSAC
+from mosim_ray.sac.evaluation import RealEvaluator
+from mosim_ray.schedules.config import MoSimSACConfig
+from mosim_ray.schedules.counts import Counts, Seconds
+from mosim_ray.schedules.few_shot import FewShot
+from mosim_ray.schedules.on_policy import OnPolicy
+from mosim_ray.schedules.settings import MoSimSettings
+from mosim_ray.tasks import check_task_name
+
+NO_RUNNER_TIMEOUT_S = 300
+PLACE_TIMEOUT_S = 120
+
+MOSIM = "mosim"
+"""Result key of the schedule's counters and evaluation."""
+
+SCHEDULE_CLASSES = {"few_shot": FewShot, "on_policy": OnPolicy}
+
+
+class MoSimSAC(FastSAC):
+    """FastSAC running a MoSim schedule (see the module docstring)."""
+
+    @classmethod
+    def get_default_config(cls) -> MoSimSACConfig:
+        return MoSimSACConfig()
+
+    def __init__(self, config: Any = None, env: Any = None, **kwargs: Any) -> None:
+        # The env and its config follow from the schedule, with this run's own actor names (two
+        # Tune trials must not share a store); they are set before RLlib freezes the config.
+        if isinstance(config, dict):
+            default = self.get_default_config()
+            config = (
+                default.from_state(config)
+                if "class" in config
+                else (default.update_from_dict(config))
+            )
+        config = (config or self.get_default_config()).copy(copy_frozen=False)
+        settings = config.settings
+        check_task_name(settings.task)
+        run_id = uuid.uuid4().hex[:8]
+        self._names = {"store": f"mosim-{run_id}-store", "trainer": f"mosim-{run_id}-trainer"}
+        self.schedule = SCHEDULE_CLASSES[settings.schedule](settings)
+        register_envs()
+        self.schedule.configure(config, self._names["store"])
+        start_ray()
+        # inside a Tune trial, the trial's placement group already holds the env runners' CPUs
+        in_trial = ray.get_runtime_context().get_placement_group_id() is not None
+        self.placement = plan_placement(
+            ray.cluster_resources(),
+            settings.few_shot.collectors or None,
+            config.num_env_runners,
+            settings.few_shot.real_per_round,
+            env_runner_cpus=config.num_cpus_per_env_runner,
+            free_cpus=ray.available_resources().get("CPU", 0.0),
+            runners_reserved=in_trial,
+        )
+        config.env_runners(
+            gym_env_vectorize_mode="vector_entry_point",
+            num_cpus_per_env_runner=self.placement.env_runner_cpus,
+            custom_resources_per_env_runner=self.placement.env_runner_resources,
+        )
+        super().__init__(config=config, env=env, **kwargs)
+
+    # --- set-up --------------------------------------------------------------------------------
+    def setup(self, config: Any) -> None:
+        s: MoSimSettings = self.config.settings
+        self.mosim = s
+        self.seed = int(self.config.seed or 0)
+        work = Path(s.work_dir or Path(self.logdir) / "mosim_trainer")
+        self._store = model_store(self._names["store"])
+        t = s.trainer
+        trainer_config = {
+            "batch_size": t.batch,
+            "horizon": t.horizon,
+            "lr": t.lr,
+            "seed": self.seed,
+            "device": t.device,
+        }
+        data = str(Path(s.data).resolve()) if s.data else None
+        self._trainer = ModelTrainerActor.options(
+            name=self._names["trainer"], **self.placement.trainer_options
+        ).remote(
+            resolve_world_model(s.task, s.checkpoint),
+            str(work / "trainer"),
+            data,
+            trainer_config,
+            self._names["store"],
+        )
+        self.wait_placed([self._trainer.node_id.remote()], "model trainer")
+        self.model_version = ray.get(self._trainer.publish_now.remote())
+        self.counts, self.seconds = Counts(), Seconds()
+        self.curve: list[dict[str, Any]] = []
+        self.density_fits: list[dict[str, float]] = []
+        if s.penalty.refit_every and not s.penalty.density:
+            self.refit_density()  # env runners start with a penalty, not without one
+        self.runner_versions: list[int] = []
+        self.fresh_errors: list[dict[str, float]] = []
+        self._last_eval: dict[str, float] = {}
+        self._next_eval = 0
+        super().setup(config)
+        self._evaluator = RealEvaluator(self.config, s.task, s.eval.episodes, s.eval.time_limit)
+        self.schedule.setup(self)
+        self.evaluate()
+
+    def wait_placed(self, refs: list, role: str) -> None:
+        try:
+            ray.get(refs, timeout=PLACE_TIMEOUT_S)
+        except ray.exceptions.GetTimeoutError:
+            raise RuntimeError(
+                f"the {role} did not start within {PLACE_TIMEOUT_S} s: the cluster has no room "
+                f"for {self.placement.line()} (free now: {ray.available_resources()}); give Ray "
+                "more CPUs, or fewer collectors / env runners"
+            ) from None
+
+    # --- one iteration -------------------------------------------------------------------------
+    def training_step(self) -> None:
+        group = self.env_runner_group
+        if group.num_healthy_remote_workers() < self.config.num_env_runners:
+            # RLlib replaces failed env runners only between iterations, while one iteration
+            # loops here until it has sampled enough: with no healthy runner it never would.
+            self.restore_env_runners(group)
+            if group.num_healthy_remote_workers() == 0:
+                since = self.__dict__.setdefault("_no_runner_since", time.monotonic())
+                if time.monotonic() - since > NO_RUNNER_TIMEOUT_S:
+                    raise RuntimeError(
+                        f"no healthy env runner for {NO_RUNNER_TIMEOUT_S} s: they died for good "
+                        "(see the Ray logs) and Ray could not restart them"
+                    )
+                time.sleep(0.5)  # Ray is restarting them; do not spin
+                return
+        self.__dict__.pop("_no_runner_since", None)
+        self.schedule.step(self)
+        self._log_counts()
+
+    # --- the pieces both schedules use ---------------------------------------------------------
+    def policy_updates(self, new_steps: int, sample) -> None:
+        """The policy updates owed after ``new_steps`` new env steps, on batches from ``sample``."""
+        n = self._owed_updates(new_steps * self.config.updates_per_env_step)
+        if n:
+            t = time.perf_counter()
+            self._learn(sample(n * self.config.total_train_batch_size), n)
+            self.counts.policy_updates += n
+            self.seconds.policy_updates += time.perf_counter() - t
+
+    def model_updates(self, steps: int) -> None:
+        """The model updates owed after ``steps`` steps (imagined or real) in all; they wait
+        while the trainer holds no real data to train on."""
+        t = self.mosim.trainer
+        owed = steps // t.update_every - self.counts.model_updates
+        if owed <= 0 or not self.schedule.ready_to_train(self):
+            return
+        start = time.perf_counter()
+        state = ray.get(self._trainer.train.remote(owed * t.steps_per_update))
+        before = self.counts.model_updates
+        self.counts.model_updates += owed
+        self.counts.model_gradient_steps += owed * t.steps_per_update
+        self.model_version = int(state["version"])
+        self.seconds.model_training += time.perf_counter() - start
+        self.schedule.after_model_updates(self, before)
+
+    def refit_density(self) -> None:
+        """The trainer refits the penalty's flow to all its real data; env runners (and the
+        on-policy branches) pick the new flow up from the model store with the weights."""
+        start = time.perf_counter()
+        seed = self.seed + self.counts.density_fits
+        config, state, report = ray.get(
+            self._trainer.fit_density.remote(self.mosim.penalty.refit_steps, seed)
+        )
+        version = ray.get(self._store.publish_density.remote(config, state))
+        self.counts.density_fits += 1
+        self.density_fits.append(
+            {
+                "version": version,
+                "real_steps": self.counts.real_steps,
+                "transitions": report["transitions"],
+                "val_log_prob": report["val_log_prob"],
+                "seconds": report["seconds"],
+            }
+        )
+        self.seconds.density_fitting += time.perf_counter() - start
+
+    def ingest(self, episodes: list) -> int:
+        """Fresh real episodes (or segments) to the trainer; first the current model's error on
+        them, which no training has seen yet. Returns how many were new to the trainer."""
+        if not episodes:
+            return 0
+        horizon = self.mosim.trainer.horizon
+        err = ray.get(self._trainer.prediction_error.remote(episodes, horizon))
+        if np.isfinite(err):
+            self.fresh_errors.append(
+                {
+                    "model_version": self.model_version,
+                    "mse": err,
+                    "real_steps": self.counts.real_steps,
+                }
+            )
+        return ray.get(self._trainer.add_episodes.remote(episodes))
+
+    def publish_resets(self) -> None:
+        """The newest ``reset_states`` real states of the trainer's dataset (the starting data and
+        every round so far) become where imagined episodes start."""
+        states, contexts = ray.get(self._trainer.reset_states.remote(self.mosim.reset_states))
+        ray.get(self._store.publish_resets.remote(states, contexts))
+
+    def finish(self) -> None:
+        """End of a run: what the schedule still holds to the trainer, and a last evaluation."""
+        self.schedule.finish(self)
+        self.evaluate()
+
+    def evaluate(self) -> None:
+        start = time.perf_counter()
+        res = self._evaluator(self)
+        self.seconds.evaluation += time.perf_counter() - start
+        self._last_eval = {"real_return_mean": res.mean, "real_return_std": res.std}
+        self._next_eval = self.counts.real_steps + self.mosim.eval.every
+        trained_on = self.metrics.peek((ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN), default=np.nan)
+        self.curve.append(
+            {
+                **self.counts.as_dict(),
+                **self._last_eval,
+                "model_version": self.model_version,
+                "train_return_mean": float(trained_on),
+                "env_runner_versions": self.schedule.runner_versions(self),
+                "seconds": self.seconds.as_dict(),
+            }
+        )
+
+    def evaluation_due(self) -> bool:
+        return self.counts.real_steps >= self._next_eval
+
+    def _log_counts(self) -> None:
+        # asking every env runner is a remote round trip: once a second is plenty, not once per
+        # rollout fragment (this runs every few dozen imagined steps)
+        now = time.monotonic()
+        versions = []
+        if now - self.__dict__.get("_versions_asked", -1e9) >= 1.0:
+            self._versions_asked = now
+            versions = self.schedule.runner_versions(self)
+        if versions:  # none while RLlib replaces a failed env runner
+            self.runner_versions.append(min(versions))
+            self._versions = {
+                "env_runner_version_min": min(versions),
+                "env_runner_version_max": max(versions),
+            }
+        values = {
+            **self.counts.as_dict(),
+            **self._last_eval,
+            "model_version": self.model_version,
+            **getattr(self, "_versions", {}),
+        }
+        for key, value in values.items():
+            self.metrics.log_value((MOSIM, key), value, window=1)
+        for key, value in self.seconds.as_dict().items():
+            self.metrics.log_value((MOSIM, "seconds", key), value, window=1)
+
+    def nodes(self) -> dict[str, list[str]]:
+        """The Ray node id of every role's actor now (where placement put them)."""
+
+        def node(_) -> str:
+            return ray.get_runtime_context().get_node_id()
+
+        remote = self.config.num_env_runners > 0
+        collectors = getattr(self.schedule, "collectors", [])
+        return {
+            "trainer": [ray.get(self._trainer.node_id.remote())],
+            "collectors": ray.get([c.node_id.remote() for c in collectors]),
+            "env_runners": list(
+                self.env_runner_group.foreach_env_runner(node, local_env_runner=not remote)
+            ),
+        }
+
+    # --- results, checkpoints, shutdown ----------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Counts, last evaluation, time by activity and the curve (for the run's result JSON)."""
+        held = ray.get(self._trainer.state.remote())
+        return {
+            "task": self.mosim.task,
+            "schedule": self.mosim.schedule,
+            **self._last_eval,
+            "eval_episodes": self.mosim.eval.episodes,
+            **self.counts.as_dict(),
+            "trainer_real_steps": held["real_steps"],
+            "trainer_model_version": held["version"],
+            "seconds": self.seconds.as_dict(),
+            "curve": list(self.curve),
+            "fresh_data_error": list(self.fresh_errors),
+            "density_fits_log": list(self.density_fits),
+            "env_runner_version_min_per_iteration": list(self.runner_versions),
+            "placement": dataclasses.asdict(self.placement),
+            "settings": dataclasses.asdict(self.mosim),
+        }
+
+    def get_state(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        state = super().get_state(*args, **kwargs)
+        state[MOSIM] = {
+            "counts": self.counts.as_dict(),
+            "curve": list(self.curve),
+            "seconds": self.seconds.as_dict(),
+        }
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        if MOSIM in state:
+            self.counts.update(state[MOSIM]["counts"])
+            self.curve = list(state[MOSIM]["curve"])
+            self.seconds.update(state[MOSIM]["seconds"])
+
+    def cleanup(self) -> None:
+        if getattr(self, "_evaluator", None) is not None:
+            self._evaluator.stop()
+        super().cleanup()
+        collectors = getattr(getattr(self, "schedule", None), "collectors", [])
+        for actor in [*collectors, getattr(self, "_trainer", None), getattr(self, "_store", None)]:
+            if actor is not None:
+                ray.kill(actor, no_restart=True)
+
+
+__all__ = ["MOSIM", "MoSimSAC", "MoSimSACConfig"]

@@ -1,0 +1,152 @@
+"""The on-policy schedule: the policy acts in the real env, the model learns as real data comes.
+
+The env runners step ``mosim-real`` (states in infos); every ``trainer.update_every`` real steps
+the trainer makes a model update on its replay of real segments; ``branches_per_real_step``
+imagined branches of ``branch_length`` steps start from real states seen so far (the policy's,
+or with ``branch_from="dataset"`` the trainer's whole dataset, starting data included), and each
+policy update draws ``real_fraction`` of its batch from the real transitions and the rest from
+the imagined ones.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import ray
+from ray.rllib.utils.metrics import REPLAY_BUFFER_ADD_DATA_TIMER, TIMERS
+
+from mosim_ray.envs.imagined import ImaginedVecEnv, ResetPool
+from mosim_ray.envs.rllib import REAL, density_penalty, imagined_env_config, penalty_source
+from mosim_ray.envs.store_client import StorePuller, model_from_store
+from mosim_ray.sac.buffer import TransitionReplayBuffer
+from mosim_ray.schedules.branches import BranchRollouts
+from mosim_ray.schedules.real_segments import RealSegments
+from mosim_ray.schedules.settings import MoSimSettings, imagined_penalty_keys
+from mosim_ray.tasks import get_spec
+
+if TYPE_CHECKING:
+    from mosim_ray.schedules.algorithm import MoSimSAC
+
+
+class OnPolicy:
+    """The on-policy schedule inside ``MoSimSAC`` (see the module docstring)."""
+
+    def __init__(self, settings: MoSimSettings):
+        self.s = settings
+        self.has_data = settings.data is not None
+        """whether the trainer holds real data to train on"""
+
+    def configure(self, config: Any, store: str) -> None:
+        """The env runners' env: the real task, handing its physical states out in infos."""
+        self.store = store
+        config.environment(REAL, env_config={})
+        config.env_config = {
+            "task": self.s.task,
+            "time_limit": self.s.on_policy.real_time_limit,
+            "state_in_info": True,
+        }
+
+    def setup(self, algo: MoSimSAC) -> None:
+        low, high = get_spec(self.s.task).action_bounds
+        self.segments = RealSegments(action_low=low, action_high=high)
+        capacity = int(algo.config.replay_buffer_config.get("capacity", 1_000_000))
+        self.imagined = TransitionReplayBuffer(capacity, seed=algo.config.seed)
+        self.branch_credit = 0.0
+        self.branches = self.make_branches(algo)
+        self.dataset_pool_version = -1
+
+    def make_branches(self, algo: MoSimSAC) -> BranchRollouts:
+        s = self.s
+        puller = StorePuller(self.store)
+        _, model_config, weights = puller.fetch(0)
+        env_config = imagined_env_config(imagined_penalty_keys(s.penalty))
+        env = ImaginedVecEnv(
+            model_from_store(model_config, weights),
+            num_envs=s.on_policy.branch_batch,
+            time_limit=s.on_policy.branch_length,
+            weights_source=puller,
+            sync_every=1,
+            task=s.task,
+            penalty=density_penalty(env_config),
+            penalty_source=penalty_source(env_config, puller),
+            task_contexts=s.task_contexts,
+        )
+        env.model_version = algo.model_version
+        return BranchRollouts(env, s.on_policy.branch_length, seed=algo.seed)
+
+    def step(self, algo: MoSimSAC) -> None:
+        o = self.s.on_policy
+        t = time.perf_counter()
+        chunks = algo._sample_env_runners()
+        with algo.metrics.log_time((TIMERS, REPLAY_BUFFER_ADD_DATA_TIMER)):
+            new_steps = algo.local_replay_buffer.add(chunks)
+        algo.counts.real_steps = algo._sampled_lifetime()
+        self.ingest(algo, self.segments.add(chunks))
+        algo.seconds.real_collection += time.perf_counter() - t
+        algo.model_updates(algo.counts.real_steps)
+        t = time.perf_counter()
+        self.branch_credit += new_steps * o.branches_per_real_step
+        states, contexts = self.branch_pool(algo)
+        while self.branch_credit >= o.branch_batch and len(states):
+            data = self.branches(algo.get_module(), ResetPool(states, contexts))
+            algo.counts.imagined_steps += self.imagined.add_arrays(data)
+            self.branch_credit -= o.branch_batch
+        algo.seconds.imagined_steps += time.perf_counter() - t
+        algo.policy_updates(new_steps, lambda n: self.mixed_batch(algo, n))
+        if algo.evaluation_due():
+            algo.evaluate()
+
+    def ingest(self, algo: MoSimSAC, segments: list) -> None:
+        new = algo.ingest(segments)
+        algo.counts.real_segments += new
+        self.has_data = self.has_data or new > 0
+
+    def ready_to_train(self, algo: MoSimSAC) -> bool:
+        """Open real episodes long enough for a training window go to the trainer first; without
+        starting data, model updates wait (owed, not dropped) until the first window is in."""
+        self.ingest(algo, self.segments.cut(self.s.trainer.horizon + 1))
+        return self.has_data
+
+    def after_model_updates(self, algo: MoSimSAC, before: int) -> None:
+        every = self.s.penalty.refit_every
+        if every and before // every < algo.counts.model_updates // every:
+            algo.refit_density()
+
+    def branch_pool(self, algo: MoSimSAC) -> tuple[np.ndarray, np.ndarray]:
+        """Where branches start (``branch_from``): the policy's real states, or the trainer's
+        newest real states (fetched again after each model update, when it has new ones)."""
+        if self.s.on_policy.branch_from == "policy":
+            return self.segments.reset_pool()
+        if self.dataset_pool_version != algo.counts.model_updates:
+            try:
+                pool = ray.get(algo._trainer.reset_states.remote(self.s.reset_states))
+            except ValueError:  # no starting data and no segment ingested yet
+                return self.segments.reset_pool()
+            self.dataset_pool, self.dataset_pool_version = pool, algo.counts.model_updates
+        return self.dataset_pool
+
+    def mixed_batch(self, algo: MoSimSAC, n: int) -> dict[str, np.ndarray]:
+        """``n`` transitions: ``real_fraction`` real, the rest imagined (all real while there are
+        no imagined ones yet)."""
+        if len(self.imagined) == 0:
+            return algo.local_replay_buffer.sample(n)
+        n_real = int(round(n * self.s.on_policy.real_fraction))
+        parts = [
+            b.sample(k)
+            for b, k in ((algo.local_replay_buffer, n_real), (self.imagined, n - n_real))
+            if k
+        ]
+        data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        # the learner splits the array into consecutive minibatches: mix before it does
+        perm = np.random.default_rng(algo.counts.policy_updates).permutation(n)
+        return {k: v[perm] for k, v in data.items()}
+
+    def finish(self, algo: MoSimSAC) -> None:
+        """Open real segments go to the trainer."""
+        self.ingest(algo, self.segments.flush())
+
+    def runner_versions(self, algo: MoSimSAC) -> list[int]:
+        """Branches step with the newest published model."""
+        return [algo.model_version]
