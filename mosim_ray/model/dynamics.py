@@ -13,7 +13,7 @@ from torchdiffeq import odeint
 from mosim_ray.model.config import ModelConfig
 from mosim_ray.model.nets import MLP, ResNet, count_parameters
 from mosim_ray.model.state import Normalizer, StateLayout
-from mosim_ray.tasks import TaskSpec
+from mosim_ray.tasks.spec import TaskSpec
 
 
 class DynamicsModel(nn.Module):

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mosim_ray.tasks import HINGE_WRAP, QUAT, TaskSpec
+from mosim_ray.tasks.spec import HINGE_WRAP, QUAT, TaskSpec
 
 
 class StateLayout(nn.Module):
