@@ -67,14 +67,18 @@ class WorldModel:
     # --- prediction ------------------------------------------------------------------------------
     def rollout(self, state0, actions):
         """state0 [B, nq+nv], actions [B, H, nu] (numpy or torch) -> predicted states [B, H, nq+nv]
-        after each action, same type (and for numpy, same float dtype) as ``state0``."""
+        after each action, same type (and for numpy, same float dtype) as ``state0``.
+
+        Actions are taken as MuJoCo takes them: clamped to the control range (``spec.action_low``
+        / ``action_high``). A non-finite entry in either input raises ``ValueError``."""
         s, a, back = self._inputs(state0, actions, 3)
         with torch.no_grad():
             out = self.dynamics.rollout(s, a)
         return back(out)
 
     def step(self, state, action):
-        """state [B, nq+nv], action [B, nu] -> next state [B, nq+nv] (one control step)."""
+        """state [B, nq+nv], action [B, nu] -> next state [B, nq+nv] (one control step); inputs
+        as ``rollout`` takes them."""
         s, a, back = self._inputs(state, action, 2)
         with torch.no_grad():
             out = self.dynamics.step(s, a)
@@ -90,6 +94,10 @@ class WorldModel:
         if a.ndim != action_ndim or a.shape[0] != s.shape[0] or a.shape[-1] != u:
             want = f"[{s.shape[0]}, H, {u}]" if action_ndim == 3 else f"[{s.shape[0]}, {u}]"
             raise ValueError(f"{self.task}: actions must be {want}, got {tuple(a.shape)}")
+        # before the float32 cast: a huge finite action is clamped, not reported as non-finite
+        names = ("state0", "actions") if action_ndim == 3 else ("state", "action")
+        for name, x in zip(names, (s, a)):
+            self._check_finite(name, x)
         # outputs come back in the caller's float type (integers in, float32 out)
         dtype = s.dtype if s.dtype.is_floating_point else torch.float32
         device = s.device
@@ -100,6 +108,14 @@ class WorldModel:
             return out.numpy() if is_numpy else out.to(device=device)
 
         return s, a, back
+
+    def _check_finite(self, name: str, x: torch.Tensor) -> None:
+        if x.dtype.is_floating_point and not bool(torch.isfinite(x).all()):
+            bad = int((~torch.isfinite(x)).sum())
+            raise ValueError(
+                f"{self.task}: {name} has {bad} non-finite entries (NaN or inf) out of "
+                f"{x.numel()}; the model predicts from finite inputs only"
+            )
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, path: str | Path, **info: Any) -> Path:
