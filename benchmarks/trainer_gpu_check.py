@@ -1,15 +1,14 @@
 """GPU check of ``ModelTrainer``: does it train on ``device="cuda"``, how fast is a gradient step
 there against the CPU, and does a checkpoint written from CUDA load back on the CPU.
 
-    python benchmarks/trainer_gpu_check.py                       # where MuJoCo is installed
-    python benchmarks/trainer_gpu_check.py --specs .gpucheck/specs.json \\
+    python benchmarks/trainer_gpu_check.py \\
         --data reacher-easy=.gpucheck/data/reacher-easy --data cheetah-run=.gpucheck/data/cheetah-run \\
-        --model cheetah-run=.gpucheck/models/cheetah-run-bar7c   # on a GPU machine without MuJoCo
+        --model cheetah-run=.gpucheck/models/cheetah-run-bar7c
 
-``WorldModel.load`` and ``RolloutDataset.open`` ask ``mosim_ray.tasks.get_spec`` for the task's
-``TaskSpec``, which builds a dm_control simulator. On a machine without dm_control/MuJoCo pass
-``--specs``: a JSON of ``dataclasses.asdict(get_spec(task))`` written where MuJoCo is installed;
-``get_spec`` then reads it instead (nothing else in the trainer path needs MuJoCo).
+Nothing on the trainer path needs MuJoCo or dm_control, so this runs on a GPU machine without
+them: a checkpoint (format 2) carries its task's ``TaskSpec`` and a shard's metadata its column
+widths. A format-1 checkpoint needs ``python -m mosim_ray.model.upgrade_checkpoint DIR`` first,
+where MuJoCo is installed.
 
 Steps, per task: (1) one CUDA gradient step, and one CUDA prediction step with each integration
 method (symplectic, rk4, dopri5) against the same step on the CPU; (2) seconds per gradient step of ``ModelTrainer.train`` (on-policy
@@ -36,28 +35,6 @@ import numpy as np
 import torch
 
 HEAVY = ("ray", "mujoco", "dm_control", "gymnasium", "zuko")
-
-
-def install_spec_file(path: str) -> None:
-    """Make ``get_spec`` read TaskSpecs from a JSON file (no MuJoCo needed)."""
-    import mosim_ray.data.reader as reader
-    import mosim_ray.model.world_model as world_model
-    import mosim_ray.tasks as tasks
-
-    raw = json.loads(Path(path).read_text())
-
-    def tup(v):
-        return tuple(tup(x) for x in v) if isinstance(v, list) else v
-
-    specs = {name: tasks.TaskSpec(**{k: tup(v) for k, v in d.items()}) for name, d in raw.items()}
-
-    def get_spec(name: str):
-        if name not in specs:
-            raise KeyError(f"{name!r} not in spec file {path} (has {sorted(specs)})")
-        return specs[name]
-
-    for mod in (tasks, world_model, reader):
-        mod.get_spec = get_spec
 
 
 def methods_on_cuda(model_path: str) -> dict[str, float]:
@@ -189,7 +166,6 @@ def main() -> None:
     p.add_argument("--tasks", default="reacher-easy,cheetah-run")
     p.add_argument("--model", action="append", default=[], help="task=checkpoint")
     p.add_argument("--data", action="append", default=[], help="task=shard folder")
-    p.add_argument("--specs", help="TaskSpec JSON instead of MuJoCo (see the docstring)")
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--max-seconds", type=float, default=30.0)
@@ -199,8 +175,6 @@ def main() -> None:
 
     import mosim_ray.train  # noqa: F401  (the import check below)
 
-    if args.specs:
-        install_spec_file(args.specs)
     models = {"reacher-easy": "pretrained/reacher-easy", "cheetah-run": "pretrained/cheetah-run"}
     models.update(dict(s.split("=", 1) for s in args.model))
     data = dict(s.split("=", 1) for s in args.data)

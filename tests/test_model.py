@@ -184,3 +184,73 @@ def test_ensemble_member_rollouts_spread_and_mean():
     assert paths.shape == (5, 3, 5, 4)
     assert torch.allclose(paths[:, :, 0].mean(0), wm.dynamics.step(s, a[:, 0]), atol=1e-5)
     assert paths[:, :, -1].std(0).mean() > 0  # independent members disagree
+
+
+# --- inputs as MuJoCo takes them ---------------------------------------------------------------
+def _shipped_inputs(wm, b=4, h=12, seed=0):
+    rng = np.random.default_rng(seed)
+    low, high = wm.spec.action_bounds
+    s = rng.normal(0, 0.3, (b, wm.spec.state_dim)).astype(np.float32)
+    a = rng.uniform(low, high, (b, h, wm.spec.nu)).astype(np.float32)
+    a[0, 0], a[1, 1] = low, high  # the bounds themselves are in range
+    return s, a
+
+
+def test_in_range_actions_predict_as_without_the_clamp():
+    wm = WorldModel.load("pretrained/reacher-easy")
+    free = WorldModel.load("pretrained/reacher-easy")
+    free.dynamics.norm.action_low.fill_(-np.inf)  # infinite bounds: no clamp at all
+    free.dynamics.norm.action_high.fill_(np.inf)
+    s, a = _shipped_inputs(wm)
+    np.testing.assert_array_equal(wm.rollout(s, a), free.rollout(s, a))
+    np.testing.assert_array_equal(wm.step(s, a[:, 0]), free.step(s, a[:, 0]))
+    with torch.no_grad():  # the call the imagined env makes
+        st, at = torch.as_tensor(s), torch.as_tensor(a[:, 0])
+        torch.testing.assert_close(
+            wm.dynamics.step(st, at), free.dynamics.step(st, at), rtol=0, atol=0
+        )
+
+
+@pytest.mark.parametrize("kind", ["shipped", "ensemble"])
+def test_out_of_range_actions_predict_as_at_the_bound(kind):
+    if kind == "shipped":
+        wm = WorldModel.load("pretrained/reacher-easy")
+    else:
+        wm = WorldModel.create(ModelConfig(task="reacher-easy", kind="ensemble"))
+    s, a = _shipped_inputs(wm)
+    low, high = wm.spec.action_bounds
+    huge, at_bound = a.copy(), a.copy()
+    huge[:, ::2, 0], at_bound[:, ::2, 0] = 1e6, high[0]
+    huge[:, 1::3, 1], at_bound[:, 1::3, 1] = -1e6, low[1]
+    np.testing.assert_array_equal(wm.rollout(s, huge), wm.rollout(s, at_bound))
+    np.testing.assert_array_equal(wm.step(s, huge[:, 0]), wm.step(s, at_bound[:, 0]))
+    assert not np.array_equal(wm.step(s, at_bound[:, 0]), wm.step(s, 0 * at_bound[:, 0]))
+    with torch.no_grad():
+        st = torch.as_tensor(s)
+        torch.testing.assert_close(
+            wm.dynamics.step(st, torch.as_tensor(huge[:, 0])),
+            wm.dynamics.step(st, torch.as_tensor(at_bound[:, 0])),
+            rtol=0,
+            atol=0,
+        )
+    if kind == "ensemble":
+        paths = wm.dynamics.member_rollouts(torch.as_tensor(s), torch.as_tensor(huge))
+        ref = wm.dynamics.member_rollouts(torch.as_tensor(s), torch.as_tensor(at_bound))
+        torch.testing.assert_close(paths, ref, rtol=0, atol=0)
+
+
+def test_non_finite_inputs_raise_naming_the_input():
+    wm = WorldModel.load("pretrained/reacher-easy")
+    s, a = _shipped_inputs(wm)
+    bad_a = a.copy()
+    bad_a[0, 3, 1], bad_a[2, 0, 0] = np.nan, np.inf
+    with pytest.raises(ValueError, match=r"actions has 2 non-finite entries .* out of 96"):
+        wm.rollout(s, bad_a)
+    bad_s = s.copy()
+    bad_s[1, 2] = -np.inf
+    with pytest.raises(ValueError, match=r"state0 has 1 non-finite entries"):
+        wm.rollout(bad_s, a)
+    with pytest.raises(ValueError, match=r"state has 1 non-finite entries"):
+        wm.step(torch.as_tensor(bad_s), torch.as_tensor(a[:, 0]))
+    with pytest.raises(ValueError, match=r"action has 1 non-finite entries"):
+        wm.step(s, bad_a[:, 3])

@@ -1,13 +1,8 @@
 """Real rollout data: action processes, Parquet shards, reader and segment sampler (no Ray)."""
 
+from mosim_ray.data.errors import MixedShardsError, ShardError
 from mosim_ray.data.processes import ProcessConfig, make_process
-from mosim_ray.data.reader import (
-    Episode,
-    MixedShardsError,
-    RolloutDataset,
-    SegmentSampler,
-    ShardError,
-)
+from mosim_ray.data.reader import Episode, RolloutDataset, SegmentSampler
 from mosim_ray.data.rollout import EpisodeCollector, run_episode
 
 __all__ = [

@@ -18,7 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from mosim_ray.tasks import TaskSpec
+from mosim_ray.data.errors import ShardError
+from mosim_ray.tasks.spec import TaskSpec
 
 FORMAT_VERSION = 1
 METADATA_KEY = b"mosim_ray"
@@ -45,15 +46,31 @@ def shard_name(index: int) -> str:
 
 def vector_columns(spec: TaskSpec) -> dict[str, int]:
     """Name -> width of each fixed-size list column for this task."""
-    cols = {"qpos": spec.nq, "qvel": spec.nv, "action": spec.nu, "observation": spec.obs_dim}
-    if spec.context_dim:
-        cols["context"] = spec.context_dim
+    return _columns(spec.nq, spec.nv, spec.nu, spec.obs_dim, spec.context_dim)
+
+
+def metadata_columns(meta: dict[str, Any]) -> dict[str, int]:
+    """``vector_columns`` from a shard's metadata alone (as ``shard_metadata`` writes it)."""
+    nq, nv = int(meta["nq"]), int(meta["nv"])
+    obs_dim = sum(int(n) for _, n in meta["obs_keys"]) or nq + nv  # no obs keys: obs is the state
+    return _columns(nq, nv, int(meta["nu"]), obs_dim, int(meta["context_dim"]))
+
+
+def _columns(nq: int, nv: int, nu: int, obs_dim: int, context_dim: int) -> dict[str, int]:
+    cols = {"qpos": nq, "qvel": nv, "action": nu, "observation": obs_dim}
+    if context_dim:
+        cols["context"] = context_dim
     return cols
 
 
 def make_schema(spec: TaskSpec) -> pa.Schema:
+    return schema_of(vector_columns(spec))
+
+
+def schema_of(columns: dict[str, int]) -> pa.Schema:
+    """The shard schema with these fixed-size list columns (name -> width)."""
     fields = [pa.field("episode", pa.int64()), pa.field("step", pa.int32())]
-    fields += [pa.field(k, pa.list_(pa.float32(), n)) for k, n in vector_columns(spec).items()]
+    fields += [pa.field(k, pa.list_(pa.float32(), n)) for k, n in columns.items()]
     fields += [pa.field("reward", pa.float32()), pa.field("last", pa.bool_())]
     return pa.schema(fields)
 
@@ -123,8 +140,6 @@ def write_shard(path: str | Path, table: pa.Table, meta: dict[str, Any]) -> Path
 
 def read_shard_metadata(path: str | Path) -> dict[str, Any]:
     """The shard's JSON metadata; raises ``ShardError`` naming the file on any problem."""
-    from mosim_ray.data.reader import ShardError
-
     path = Path(path)
     try:
         schema = pq.read_schema(path)

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from mosim_ray.tasks import TaskSpec, get_spec
+from mosim_ray.tasks.registry import get_spec
+from mosim_ray.tasks.spec import TaskSpec
 
 FORMAT = 1
 

@@ -1,7 +1,9 @@
 """Dynamics models: MoSim (rigid-body predictor + correctors as a neural ODE) and the baselines.
 
 Every model maps (state [B, D], action [B, U]) to the state one control step later, in raw MuJoCo
-units, and trains with ``loss`` on segments (states [B, H+1, D], actions [B, H, U]).
+units, and trains with ``loss`` on segments (states [B, H+1, D], actions [B, H, U]). Every action
+reaches the networks through ``norm.action``, which clamps it to the control range as MuJoCo does,
+so ``step``, ``rollout`` and ``member_rollouts`` all take out-of-range actions as MuJoCo would.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from torchdiffeq import odeint
 from mosim_ray.model.config import ModelConfig
 from mosim_ray.model.nets import MLP, ResNet, count_parameters
 from mosim_ray.model.state import Normalizer, StateLayout
-from mosim_ray.tasks import TaskSpec
+from mosim_ray.tasks.spec import TaskSpec
 
 
 class DynamicsModel(nn.Module):
@@ -23,7 +25,7 @@ class DynamicsModel(nn.Module):
         super().__init__()
         self.spec, self.config = spec, config
         self.layout = StateLayout(spec)
-        self.norm = Normalizer(self.layout)
+        self.norm = Normalizer(self.layout, spec.action_bounds)
         self.dt = spec.control_dt
 
     def step(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mosim_ray.tasks import HINGE_WRAP, QUAT, TaskSpec
+from mosim_ray.tasks.spec import HINGE_WRAP, QUAT, TaskSpec
 
 
 class StateLayout(nn.Module):
@@ -110,12 +110,21 @@ class Normalizer(nn.Module):
 
     feat_mean/std [F]: state features; action_mid/half [U]: action range to [-1, 1];
     acc_std [nv]: per-step velocity change / dt; delta_std [D]: per-step state change;
-    loss_scale [D]: per-dimension scale of the training loss.
+    loss_scale [D]: per-dimension scale of the training loss. action_low/high [U]: the actuators'
+    control range (from the task spec, not saved: the spec is), which ``action`` clamps to.
     """
 
-    def __init__(self, layout: StateLayout):
+    def __init__(self, layout: StateLayout, action_bounds: tuple[np.ndarray, np.ndarray]):
         super().__init__()
         d = layout.nq + layout.nv
+        low, high = (torch.as_tensor(np.asarray(b), dtype=torch.float32) for b in action_bounds)
+        if low.shape != (layout.nu,) or high.shape != (layout.nu,):
+            raise ValueError(
+                f"action bounds must have nu={layout.nu} entries each, got {tuple(low.shape)} "
+                f"and {tuple(high.shape)}"
+            )
+        self.register_buffer("action_low", low, persistent=False)
+        self.register_buffer("action_high", high, persistent=False)
         self.register_buffer("feat_mean", torch.zeros(layout.state_feature_dim))
         self.register_buffer("feat_std", torch.ones(layout.state_feature_dim))
         self.register_buffer("action_mid", torch.zeros(layout.nu))
@@ -166,6 +175,13 @@ class Normalizer(nn.Module):
         return (self.layout.q_features(q) - self.feat_mean[:n]) / self.feat_std[:n]
 
     def action(self, a: torch.Tensor) -> torch.Tensor:
+        """Network input [B, U] of actions a [B, U]: clamped to the control range, as MuJoCo
+        clamps ``ctrl`` (an infinite bound clamps nothing), then scaled to about [-1, 1].
+
+        Every model's action passes here, so an out-of-range action predicts what MuJoCo does with
+        it; an in-range one is left bit for bit as it is.
+        """
+        a = torch.clamp(a, self.action_low, self.action_high)
         return (a - self.action_mid) / self.action_half
 
     def to_json(self) -> dict[str, list[float]]:

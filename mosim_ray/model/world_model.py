@@ -2,8 +2,13 @@
 
 A checkpoint is a directory::
 
-    config.json   format version, task, dims, model config, normalization, weights checksum, notes
+    config.json   format version, task, dims, task spec, model config, normalization, weights
+                  checksum, notes
     weights.pt    the state dict (torch.save; loaded with weights_only=True, on CPU)
+
+Format 2 stores the task's full ``TaskSpec``, so loading and predicting need neither MuJoCo nor
+dm_control. Format 1 (no spec) still loads where MuJoCo is installed, which supplies the spec;
+``python -m mosim_ray.model.upgrade_checkpoint DIR...`` turns it into format 2.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ import torch
 
 from mosim_ray.model.config import ModelConfig
 from mosim_ray.model.dynamics import DynamicsModel, build_dynamics
-from mosim_ray.tasks import TaskSpec, get_spec
+from mosim_ray.tasks.spec import TaskSpec
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
+READABLE_FORMATS = (1, 2)
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 
 
@@ -39,7 +45,10 @@ class WorldModel:
 
     @classmethod
     def create(cls, config: ModelConfig) -> WorldModel:
-        """A fresh (untrained) model; fit its normalization with ``dynamics.norm.fit`` first."""
+        """A fresh (untrained) model; fit its normalization with ``dynamics.norm.fit`` first.
+        Reads the task's spec from MuJoCo."""
+        from mosim_ray.tasks.registry import get_spec
+
         return cls(build_dynamics(get_spec(config.task), config))
 
     # --- properties ------------------------------------------------------------------------------
@@ -58,14 +67,18 @@ class WorldModel:
     # --- prediction ------------------------------------------------------------------------------
     def rollout(self, state0, actions):
         """state0 [B, nq+nv], actions [B, H, nu] (numpy or torch) -> predicted states [B, H, nq+nv]
-        after each action, same type (and for numpy, same float dtype) as ``state0``."""
+        after each action, same type (and for numpy, same float dtype) as ``state0``.
+
+        Actions are taken as MuJoCo takes them: clamped to the control range (``spec.action_low``
+        / ``action_high``). A non-finite entry in either input raises ``ValueError``."""
         s, a, back = self._inputs(state0, actions, 3)
         with torch.no_grad():
             out = self.dynamics.rollout(s, a)
         return back(out)
 
     def step(self, state, action):
-        """state [B, nq+nv], action [B, nu] -> next state [B, nq+nv] (one control step)."""
+        """state [B, nq+nv], action [B, nu] -> next state [B, nq+nv] (one control step); inputs
+        as ``rollout`` takes them."""
         s, a, back = self._inputs(state, action, 2)
         with torch.no_grad():
             out = self.dynamics.step(s, a)
@@ -81,6 +94,10 @@ class WorldModel:
         if a.ndim != action_ndim or a.shape[0] != s.shape[0] or a.shape[-1] != u:
             want = f"[{s.shape[0]}, H, {u}]" if action_ndim == 3 else f"[{s.shape[0]}, {u}]"
             raise ValueError(f"{self.task}: actions must be {want}, got {tuple(a.shape)}")
+        # before the float32 cast: a huge finite action is clamped, not reported as non-finite
+        names = ("state0", "actions") if action_ndim == 3 else ("state", "action")
+        for name, x in zip(names, (s, a)):
+            self._check_finite(name, x)
         # outputs come back in the caller's float type (integers in, float32 out)
         dtype = s.dtype if s.dtype.is_floating_point else torch.float32
         device = s.device
@@ -91,6 +108,14 @@ class WorldModel:
             return out.numpy() if is_numpy else out.to(device=device)
 
         return s, a, back
+
+    def _check_finite(self, name: str, x: torch.Tensor) -> None:
+        if x.dtype.is_floating_point and not bool(torch.isfinite(x).all()):
+            bad = int((~torch.isfinite(x)).sum())
+            raise ValueError(
+                f"{self.task}: {name} has {bad} non-finite entries (NaN or inf) out of "
+                f"{x.numel()}; the model predicts from finite inputs only"
+            )
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, path: str | Path, **info: Any) -> Path:
@@ -105,6 +130,7 @@ class WorldModel:
             "task": self.task,
             "dims": {"nq": self.spec.nq, "nv": self.spec.nv, "nu": self.spec.nu},
             "control_dt": self.spec.control_dt,
+            "spec": self.spec.to_json(),
             "model": dataclasses.asdict(self.config),
             "normalization": self.dynamics.norm.to_json(),
             "weights_sha256": hashlib.sha256(weights).hexdigest(),
@@ -113,8 +139,7 @@ class WorldModel:
         # weights first, config last: a config.json on disk always describes complete weights
         (path / "weights.pt.tmp").write_bytes(weights)
         (path / "weights.pt.tmp").replace(path / "weights.pt")
-        (path / "config.json.tmp").write_text(json.dumps(config, indent=1))
-        (path / "config.json.tmp").replace(path / "config.json")
+        write_config(path, config)
         return path
 
     @classmethod
@@ -131,9 +156,11 @@ class WorldModel:
             cfg = json.loads(cfg_file.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise CheckpointError(f"{cfg_file}: corrupt config ({e})") from e
-        if cfg.get("format_version") != CHECKPOINT_FORMAT:
+        fmt = cfg.get("format_version")
+        if fmt not in READABLE_FORMATS:
             raise CheckpointError(
-                f"{path}: checkpoint format {cfg.get('format_version')!r}, this version reads {CHECKPOINT_FORMAT}"
+                f"{path}: checkpoint format {fmt!r}, this version reads "
+                f"{', '.join(map(str, READABLE_FORMATS))}"
             )
         if task is not None and cfg.get("task") != task:
             raise CheckpointError(
@@ -141,9 +168,11 @@ class WorldModel:
             )
         try:
             config = ModelConfig(**cfg["model"])
-            spec = get_spec(config.task)
+            spec = TaskSpec.from_json(cfg["spec"]) if fmt >= 2 else _spec_from_mujoco(path, config)
+            if spec.name != config.task:
+                raise ValueError(f"spec is of task {spec.name!r}, model of {config.task!r}")
         except (KeyError, TypeError, ValueError) as e:
-            raise CheckpointError(f"{cfg_file}: invalid model config ({e})") from e
+            raise CheckpointError(f"{cfg_file}: invalid model config or task spec ({e!r})") from e
         dims = {"nq": spec.nq, "nv": spec.nv, "nu": spec.nu}
         if cfg.get("dims") != dims:
             raise CheckpointError(
@@ -165,6 +194,26 @@ class WorldModel:
         except RuntimeError as e:
             raise CheckpointError(f"{wfile}: weights do not fit the model config ({e})") from e
         return cls(dynamics, cfg.get("info", {}))
+
+
+def write_config(path: Path, config: dict[str, Any]) -> None:
+    """Write ``config.json`` into checkpoint folder ``path`` atomically (temporary file, rename)."""
+    (path / "config.json.tmp").write_text(json.dumps(config, indent=1))
+    (path / "config.json.tmp").replace(path / "config.json")
+
+
+def _spec_from_mujoco(path: Path, config: ModelConfig) -> TaskSpec:
+    """The spec of a format-1 checkpoint's task, which only MuJoCo can tell."""
+    try:
+        from mosim_ray.tasks.registry import get_spec
+
+        return get_spec(config.task)
+    except ImportError as e:
+        raise CheckpointError(
+            f"{path}: a format-1 checkpoint stores no task spec and MuJoCo is not importable "
+            f"here ({e}); upgrade it where MuJoCo is installed: "
+            f"python -m mosim_ray.model.upgrade_checkpoint {path}"
+        ) from e
 
 
 def _resolve(path: str | Path) -> Path:

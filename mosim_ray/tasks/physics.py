@@ -1,0 +1,58 @@
+"""dm_control, set up headless, and the TaskSpec facts read from a MuJoCo model.
+
+The only module of ``mosim_ray.tasks`` that imports dm_control at module level (``suite`` and
+``mjcf`` import it through here), so the environment is set before dm_control or mujoco load.
+"""
+
+from __future__ import annotations
+
+import os
+
+# No rendering here: choose the headless "disable" backend before dm_control is imported.
+os.environ.setdefault("MUJOCO_GL", "disable")
+
+from absl import logging as absl_logging  # noqa: E402
+from dm_control import mujoco as dm_mujoco  # noqa: E402, F401  (re-exported for mjcf)
+from dm_control import suite  # noqa: E402, F401  (re-exported for suite)
+
+from mosim_ray.tasks.spec import FREE_POS, HINGE, HINGE_WRAP, QUAT, SLIDE  # noqa: E402
+
+# dm_control's MJCF compiler warns about deprecated attributes in its own suite models.
+absl_logging.set_verbosity(absl_logging.ERROR)
+
+_INTEGRATORS = {0: "euler", 1: "rk4", 2: "implicit", 3: "implicitfast"}
+
+
+def integrator_name(model) -> str:
+    """MuJoCo's integrator of ``model`` (an ``mjModel`` or dm_control's wrapper of one)."""
+    return _INTEGRATORS[int(model.opt.integrator)]
+
+
+def translation_qpos(model) -> tuple[int, ...]:
+    """qpos indices of horizontal root translation (see ``TaskSpec.translation_qpos``)."""
+    out = []
+    for j in range(model.njnt):
+        adr, jtype = int(model.jnt_qposadr[j]), int(model.jnt_type[j])
+        if int(model.body_parentid[model.jnt_bodyid[j]]) != 0:
+            continue  # not attached to the world
+        if jtype == 0:
+            out += [adr, adr + 1]
+        elif jtype == 2 and abs(float(model.jnt_axis[j][2])) < 1e-9:
+            out.append(adr)
+    return tuple(out)
+
+
+def qpos_kinds(model) -> tuple[str, ...]:
+    """[nq] kind of each qpos entry: free_pos, quat, slide, hinge (limited) or hinge_wrap."""
+    kinds: list[str] = [""] * model.nq
+    for j in range(model.njnt):
+        adr, jtype = int(model.jnt_qposadr[j]), int(model.jnt_type[j])
+        if jtype == 0:  # free: 3 position, 4 quaternion
+            kinds[adr : adr + 7] = [FREE_POS] * 3 + [QUAT] * 4
+        elif jtype == 1:  # ball
+            kinds[adr : adr + 4] = [QUAT] * 4
+        elif jtype == 2:
+            kinds[adr] = SLIDE
+        else:
+            kinds[adr] = HINGE if bool(model.jnt_limited[j]) else HINGE_WRAP
+    return tuple(kinds)

@@ -1,0 +1,98 @@
+"""``TaskSpec``: the static facts of a task that data, models and environments need.
+
+Pure data (numpy and the standard library only), so a checkpoint can carry its task's spec and be
+loaded where MuJoCo is not installed. ``mosim_ray.tasks.get_spec`` reads a spec from MuJoCo itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# qpos entry kinds, used by models to embed angles and integrate quaternions.
+FREE_POS, QUAT, HINGE_WRAP, HINGE, SLIDE = "free_pos", "quat", "hinge_wrap", "hinge", "slide"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Static facts about a task, as needed by data, models and environments."""
+
+    name: str
+    nq: int
+    nv: int
+    nu: int
+    control_dt: float
+    physics_dt: float
+    """MuJoCo's own time step (control_dt is a whole number of them)"""
+    integrator: str
+    """MuJoCo's integrator: euler (semi-implicit), rk4, implicit or implicitfast"""
+    action_low: tuple[float, ...]
+    action_high: tuple[float, ...]
+    qpos_kinds: tuple[str, ...]
+    """One of ``free_pos, quat, hinge_wrap, hinge, slide`` per qpos entry."""
+    obs_keys: tuple[tuple[str, int], ...] = ()
+    """Observation entries (name, size) in the fixed flattening order; empty for MJCF models."""
+    translation_qpos: tuple[int, ...] = ()
+    """qpos entries of horizontal root translation (free-joint x, y; root slide joints along a
+    horizontal axis): the dynamics do not depend on them, so models leave them out of their inputs."""
+    context_dim: int = 0
+    has_reward: bool = True
+    acc_stage_obs: tuple[str, ...] = ()
+
+    @property
+    def physics_substeps(self) -> int:
+        return max(1, round(self.control_dt / self.physics_dt))
+
+    @property
+    def state_dim(self) -> int:
+        return self.nq + self.nv
+
+    @property
+    def obs_dim(self) -> int:
+        return sum(n for _, n in self.obs_keys) if self.obs_keys else self.state_dim
+
+    @property
+    def action_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(self.action_low), np.asarray(self.action_high)
+
+    # --- JSON ------------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """Every field as plain JSON (lists for tuples); an unbounded action entry is ``null``,
+        so the result stays strict JSON (no ``Infinity``)."""
+        d = dataclasses.asdict(self)
+        for key in ("action_low", "action_high"):
+            d[key] = [x if math.isfinite(x) else None for x in d[key]]
+        return {k: _lists(v) for k, v in d.items()}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TaskSpec:
+        """The spec ``to_json`` wrote (or ``dataclasses.asdict`` of one); raises ``ValueError``
+        naming missing or unknown fields."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a task spec must be a JSON object, got {type(d).__name__}")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        required = {n for n, f in fields.items() if f.default is dataclasses.MISSING}
+        missing, unknown = sorted(required - set(d)), sorted(set(d) - set(fields))
+        if missing or unknown:
+            raise ValueError(
+                f"task spec: missing fields {missing}, unknown fields {unknown}; "
+                f"fields: {', '.join(fields)}"
+            )
+        v = {k: _tuples(x) for k, x in d.items()}
+        v["action_low"] = tuple(-math.inf if x is None else float(x) for x in v["action_low"])
+        v["action_high"] = tuple(math.inf if x is None else float(x) for x in v["action_high"])
+        if "obs_keys" in v:
+            v["obs_keys"] = tuple((str(k), int(n)) for k, n in v["obs_keys"])
+        return cls(**v)
+
+
+def _lists(v: Any) -> Any:
+    return [_lists(x) for x in v] if isinstance(v, (tuple, list)) else v
+
+
+def _tuples(v: Any) -> Any:
+    return tuple(_tuples(x) for x in v) if isinstance(v, (tuple, list)) else v
