@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mosim_ray.config import ConfigError, ZeroShotRun, load_sweep, overlay, with_params
+from mosim_ray.config import ConfigError, overlay
+from mosim_ray.runs.zero_shot import ZeroShotConfig
+from mosim_ray.tune.sweep_config import check_space, load_sweep, with_params
 
 
 def test_shipped_sweep_files_load_with_and_without_smoke():
@@ -21,7 +23,7 @@ def test_shipped_sweep_files_load_with_and_without_smoke():
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("run: {horizon: 5}", "unknown keys \\['horizon'\\]"),
+        ("run: {horizon: 5}", "unknown settings \\['horizon'\\]"),
         ("search_space: {nope: {grid: [1]}}", "not a field"),
         ("search_space: {time_limit: [1, 2]}", "must be one of"),
         ("mode: maximum", "mode must be"),
@@ -38,10 +40,11 @@ def test_bad_sweep_files_fail_clearly(tmp_path, text, message):
 
 def test_overlay_and_params():
     assert overlay({"run": {"a": 1, "b": 2}}, {"run.b": 3}) == {"run": {"a": 1, "b": 3}}
-    run = with_params(ZeroShotRun(), {"time_limit": 25, "overrides.gamma": 0.95})
+    run = with_params(ZeroShotConfig(), {"time_limit": 25, "overrides.gamma": 0.95})
     assert run.time_limit == 25 and run.overrides == {"gamma": 0.95}
-    with pytest.raises(TypeError):
-        with_params(ZeroShotRun(), {"nope": 1})
+    assert with_params(run, {"eval.every": 50}).eval.every == 50
+    with pytest.raises(ConfigError, match="unknown settings"):
+        with_params(ZeroShotConfig(), {"nope": 1})
 
 
 @pytest.mark.ray
@@ -70,8 +73,6 @@ SWEEP_FILES = sorted(Path("tune_configs").glob("*.yaml"))
 @pytest.mark.parametrize("path", SWEEP_FILES, ids=lambda p: p.stem)
 @pytest.mark.parametrize("smoke", [False, True], ids=["full", "smoke"])
 def test_every_sweep_file_loads_and_every_value_makes_a_valid_run(path, smoke):
-    from mosim_ray.rl.sweep import check_space
-
     sweep = load_sweep(path, smoke=smoke)
     check_space(sweep)  # each grid/choice value and range end builds a valid run
     assert sweep.search_space and sweep.metric and sweep.mode in ("max", "min")
@@ -96,49 +97,59 @@ def test_all_four_sweep_files_are_shipped():
         "model",
     }
     kinds = {load_sweep(p).run_kind for p in SWEEP_FILES}
-    assert kinds >= {"zero_shot", "few_shot", "on_policy", "model"}
+    assert kinds >= {"zero_shot", "few_shot", "on_policy", "train"}
 
 
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("kind: model\nsearch_space: {method: {grid: [rk4, rk5]}}", "unknown ODE method 'rk5'"),
-        ("kind: model\nsearch_space: {size: {choice: [tiny]}}", "unknown model size"),
-        ("kind: model\nrun: {test_share: 0.95}", "test_share"),
         (
-            "kind: model\nmetric: mse_h100\nmode: min\nsearch_space: {size: {grid: [small]}}",
+            "kind: train\nrun: {data: d}\nsearch_space: {model.method: {grid: [rk4, rk5]}}",
+            "unknown ODE method 'rk5'",
+        ),
+        ("kind: train\nrun: {data: d}\nsearch_space: {model.size: {choice: [tiny]}}", "model size"),
+        ("kind: train\nrun: {data: d, judge: {test_share: 0.95}}", "test_share"),
+        (
+            "kind: train\nrun: {data: d}\nmetric: mse_h100\nsearch_space: {model.size: {grid: [small]}}",
             "not metric 'mse_h100'",
         ),
-        ("kind: few_shot\nsearch_space: {mosim.brnach_length: {grid: [1]}}", "brnach_length"),
-        ("kind: on_policy\nsearch_space: {mosim.branch_length: {grid: [0, 1]}}", "branch_length"),
+        (
+            "kind: few_shot\nrun: {data: d}\nsearch_space: {on_policy.brnach_length: {grid: [1]}}",
+            "brnach_length",
+        ),
+        (
+            "kind: on_policy\nsearch_space: {on_policy.branch_length: {grid: [0, 1]}}",
+            "branch_length",
+        ),
     ],
 )
 def test_bad_values_in_the_search_space_fail_before_any_trial(tmp_path, text, message):
-    from mosim_ray.rl.sweep import check_space
-
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
         check_space(load_sweep(path))
 
 
-def test_prepare_checks_paths_and_gives_a_run_without_data_a_tiny_dataset(tmp_path):
-    from mosim_ray.rl.sweep import prepare
+def test_prepare_checks_inputs_and_makes_paths_absolute(tmp_path):
+    from mosim_ray.tune.run import prepare
 
     full = load_sweep("tune_configs/few_shot_schedule.yaml")
-    mosim = {**full.run.mosim, "data": str(tmp_path), "density": str(tmp_path / "nope")}
-    missing = dataclasses.replace(full, run=dataclasses.replace(full.run, mosim=mosim))
-    with pytest.raises(ConfigError, match="no density .* pipelines/fit_density.py"):
-        prepare(missing, tmp_path / "out")
+    missing = dataclasses.replace(full, run=with_params(full.run, {"data": str(tmp_path / "no")}))
+    with pytest.raises(ValueError, match="--data: no such file or folder"):
+        prepare(missing)
+    here = with_params(full.run, {"data": "tune_configs", "penalty.density": None})
+    prepared = prepare(dataclasses.replace(full, run=here))
+    assert Path(prepared.run.data).is_absolute() and Path(prepared.run.data).is_dir()
 
-    smoke = prepare(load_sweep("tune_configs/model.yaml", smoke=True), tmp_path / "out")
-    assert Path(smoke.run.data).is_absolute() and list(Path(smoke.run.data).glob("shard-*"))
-    few = prepare(load_sweep("tune_configs/few_shot_schedule.yaml", smoke=True), tmp_path / "out")
-    assert few.run.mosim["data"] == smoke.run.data  # collected once, reused
+
+def test_a_sweep_run_can_be_a_pipeline_run_file_with_changes(tmp_path):
+    sweep = load_sweep("tune_configs/on_policy_branch.yaml")
+    assert sweep.run.trainer.steps_per_update == 20  # from configs/on_policy.yaml
+    assert sweep.run.data == "data/reacher-easy" and sweep.run.env_runners == 1  # the changes
 
 
 def test_write_table_best_first_for_either_mode_and_any_columns(tmp_path):
-    from mosim_ray.rl.sweep import write_table
+    from mosim_ray.tune.tables import write_table
 
     rows = [
         {"trial": "a", "size": "small", "mse_h16": 0.5, "updates": 10, "status": "ok"},
@@ -152,31 +163,29 @@ def test_write_table_best_first_for_either_mode_and_any_columns(tmp_path):
     assert (tmp_path / "t.csv").read_text().splitlines()[0] == "trial,size,mse_h16,updates,status"
 
 
-def test_train_and_judge_model_reports_during_training_and_at_the_end(small_data, tmp_path):
-    from mosim_ray.config import ModelRun
-    from mosim_ray.train.model_sweep import RESULT_FILE, train_and_judge_model
+def test_train_kind_reports_during_training_and_at_the_end(small_data, tmp_path):
+    from mosim_ray.runs.train_model import Architecture, Judgement, TrainModelConfig
+    from mosim_ray.train.trainer import TrainConfig
 
     # a wall budget far above what 100 updates need, so the update budget binds on a busy machine;
     # intermediate reports every minutes * 60 / reports = 0.2 s
-    run = ModelRun(
+    config = TrainModelConfig(
         data=small_data,
-        method="euler",
-        horizon=4,
-        minutes=10.0,
-        max_updates=100,
-        batch_size=16,
-        eval_horizon=4,
-        eval_segments=16,
-        reports=3000,
+        model=Architecture(method="euler"),
+        training=TrainConfig(horizon=4, minutes=10.0, max_updates=100, batch_size=16),
+        judge=Judgement(horizon=4, segments=16, reports=3000),
+        threads=1,
     )
+    from mosim_ray.runs.train_model import run
+
     reports = []
-    final = train_and_judge_model(run, tmp_path / "trial", report=reports.append)
-    assert len(reports) >= 2 and reports[-1] == final and final["final"]
+    result = run(config, tmp_path / "trial", report=reports.append)
+    assert len(reports) >= 2 and reports[-1]["final"]
     assert not any(r["final"] for r in reports[:-1])
-    assert final["updates"] == 100 and final["segments"] == 16
-    assert final["mse_h4"] > 0 and final["finite_share_h4"] == 1.0
-    saved = json.loads((tmp_path / "trial" / RESULT_FILE).read_text())
-    assert saved["episodes"] == {"train": 1, "val": 1, "test": 1}
+    assert reports[-1]["mse_h4"] == result["mse_h4"]
+    assert result["updates"] == 100 and result["segments"] == 16
+    assert result["mse_h4"] > 0 and result["finite_share_h4"] == 1.0
+    assert result["episodes"] == {"train": 1, "val": 1, "test": 1}
     assert (tmp_path / "trial" / "model" / "config.json").is_file()
 
 
@@ -194,45 +203,42 @@ def small_data(tmp_path):
 def test_model_smoke_sweep_trains_two_models_and_writes_table_and_plot(
     ray_local, small_data, tmp_path
 ):
-    from mosim_ray.rl.sweep import check_space, prepare, run_sweep
+    from mosim_ray.tune.run import run_sweep
 
     sweep = load_sweep("tune_configs/model.yaml", smoke=True)
-    sweep = dataclasses.replace(sweep, run=dataclasses.replace(sweep.run, data=small_data))
-    check_space(sweep)
-    sweep = prepare(sweep, tmp_path / "model-smoke")
+    sweep = dataclasses.replace(sweep, run=with_params(sweep.run, {"data": small_data}))
     summary = run_sweep(sweep, str(tmp_path), "model-smoke", verbose=0)
     out = tmp_path / "model-smoke"
     assert summary["out"] == out
     done = [t for t in summary["trials"] if t["status"] == "ok" and t["mse_h4"] is not None]
-    assert len(done) == 2 and {t["method"] for t in done} == {"rk4", "euler"}
-    assert summary["best_config"]["method"] in ("rk4", "euler")
+    assert len(done) == 2 and {t["model.method"] for t in done} == {"rk4", "euler"}
+    assert summary["best_config"]["model.method"] in ("rk4", "euler")
     assert summary["best_metrics"]["mse_h4"] == min(t["mse_h4"] for t in done)
     table = (out / "trials.md").read_text()
-    assert table.count("\n") == 4 and "| method | mse_h4 |" in table
+    assert table.count("\n") == 4 and "| model.method | mse_h4 |" in table
     assert (out / "trials.png").stat().st_size > 0 and (out / "trials.csv").is_file()
     assert json.loads((out / "summary.json").read_text())["best_config"] == summary["best_config"]
-    assert not (out / "tiny-data").exists()  # the run named its data: nothing collected
+    trial_dirs = [p for p in out.iterdir() if p.is_dir()]
+    assert not any((d / "data").exists() for d in trial_dirs)  # the run named its data
 
 
 @pytest.mark.ray
 def test_few_shot_smoke_sweep_reports_every_round(ray_local, small_data, tmp_path):
-    from mosim_ray.rl.sweep import prepare, run_sweep
+    from mosim_ray.tune.run import run_sweep
 
     sweep = load_sweep("tune_configs/few_shot_schedule.yaml", smoke=True)
-    mosim = {**sweep.run.mosim, "data": small_data, "checkpoint": "pretrained/reacher-easy"}
     sweep = dataclasses.replace(
         sweep,
-        run=dataclasses.replace(sweep.run, mosim=mosim),
-        search_space={"mosim.imagined_per_round": {"grid": [128]}},  # one trial: time
+        run=with_params(sweep.run, {"data": small_data, "checkpoint": "pretrained/reacher-easy"}),
+        search_space={"few_shot.imagined_per_round": {"grid": [128]}},  # one trial: time
     )
-    sweep = prepare(sweep, tmp_path / "few-smoke")
     summary = run_sweep(sweep, str(tmp_path), "few-smoke", verbose=0)
     (trial,) = summary["trials"]
     assert trial["status"] == "ok", trial
     assert trial["real_steps"] == 80 and trial["imagined_steps"] >= 256
     assert trial["model_version"] > 1
     assert (
-        "| mosim.imagined_per_round | real_return_mean |"
+        "| few_shot.imagined_per_round | real_return_mean |"
         in (tmp_path / "few-smoke" / "trials.md").read_text()
     )
     assert (tmp_path / "few-smoke" / "trials.png").stat().st_size > 0
@@ -240,12 +246,14 @@ def test_few_shot_smoke_sweep_reports_every_round(ray_local, small_data, tmp_pat
 
 @pytest.mark.ray
 def test_schedule_trials_reserve_their_runners_and_the_smoke_fits_two_cores(ray_local):
-    from mosim_ray.rl.sweep import schedule_resources
+    from mosim_ray.runs.schedule import trial_resources
 
     for name in ("few_shot_schedule", "on_policy_branch"):
-        smoke = schedule_resources(load_sweep(f"tune_configs/{name}.yaml", smoke=True)).bundles
-        assert smoke[0] == {"CPU": 1.0}  # the trial's own process: driver and learner
-        assert sum(b["CPU"] for b in smoke) <= 2  # one trial at a time on the 2-core laptop
+        smoke = load_sweep(f"tune_configs/{name}.yaml", smoke=True)
+        bundles = trial_resources(smoke.run, smoke.cpus_per_trial, 0).bundles
+        assert bundles[0] == {"CPU": 1.0}  # the trial's own process: driver and learner
+        assert sum(b["CPU"] for b in bundles) <= 2  # one trial at a time on the 2-core laptop
         full = load_sweep(f"tune_configs/{name}.yaml")
-        bundles = schedule_resources(full, {"mosim.branch_length": 2}).bundles
+        run = with_params(full.run, {"on_policy.branch_length": 2})
+        bundles = trial_resources(run, full.cpus_per_trial, 0).bundles
         assert bundles[1]["CPU"] == 1.0  # the env runner, reserved with the trial

@@ -74,7 +74,7 @@ def test_imagined_env_adds_the_penalty_and_truncates_out_of_support(reacher_dens
             "num_envs": 8,
             "time_limit": 50,
             "density": str(path),
-            "penalty_scale": 5.0,
+            "penalty": {"scale": 5.0},
         },
     )
     plain.reset(seed=0)
@@ -89,7 +89,7 @@ def test_imagined_env_adds_the_penalty_and_truncates_out_of_support(reacher_dens
             "checkpoint": "pretrained/reacher-easy",
             "num_envs": 4,
             "density": str(path),
-            "penalty_truncate_below": 1e9,
+            "penalty": {"truncate_below": 1e9},
         },
     )
     strict.reset(seed=0)
@@ -100,8 +100,8 @@ def test_imagined_env_adds_the_penalty_and_truncates_out_of_support(reacher_dens
 def test_a_refitted_flow_reaches_the_env_through_its_source(reacher_density):
     """What MoSimSAC's refits do, without Ray: the trainer refits on its episodes, the flow
     travels as (config, numpy state), the env picks up each newer version at its next sync."""
+    from mosim_ray.envs.rllib import density_penalty, imagined_env_config
     from mosim_ray.model.density import density_from_state, density_to_state
-    from mosim_ray.envs.rllib import density_penalty
     from mosim_ray.train import ContinualConfig, ModelTrainer
     from mosim_ray.train.model_trainer import episode_from_rows
 
@@ -126,7 +126,10 @@ def test_a_refitted_flow_reaches_the_env_through_its_source(reacher_density):
         return (
             None
             if not newer
-            else (newer[-1][0], density_penalty({"penalty_scale": 3.0}, newer[-1][1]))
+            else (
+                newer[-1][0],
+                density_penalty(imagined_env_config({"penalty": {"scale": 3.0}}), newer[-1][1]),
+            )
         )
 
     env = ImaginedVecEnv(

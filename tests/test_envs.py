@@ -7,8 +7,8 @@ import torch
 
 from mosim_ray.envs import ImaginedVecEnv, RealEnv, ResetPool, task_functions
 from mosim_ray.envs.real import make_real_env
-from mosim_ray.model import ModelConfig, WorldModel
 from mosim_ray.envs.rllib import make_env
+from mosim_ray.model import ModelConfig, WorldModel
 
 
 def _real_states(task: str, n: int, seed: int = 0):
@@ -171,7 +171,7 @@ def test_runaway_velocity_truncates(reacher_model):
 
 
 def test_imagined_env_config_errors():
-    with pytest.raises(ValueError, match="unknown env_config keys"):
+    with pytest.raises(ValueError, match="unknown settings \\['horizon'\\]"):
         make_env("mosim-imagined", {"checkpoint": "pretrained/reacher-easy", "horizon": 5})
     with pytest.raises(ValueError, match="needs 'checkpoint' or 'model_store'"):
         make_env("mosim-imagined", {"task": "reacher-easy"})

@@ -42,7 +42,7 @@ def test_few_shot_spreads_over_nodes_and_survives_losing_one(cluster, tmp_path):
     import ray
     from test_mosim_sac import DATA_STEPS, tiny
 
-    from mosim_ray.rl.schedules import run_schedule
+    from mosim_ray.runs.schedule import train_schedule
 
     c, workers = cluster
     data = tmp_path / "data"
@@ -67,7 +67,7 @@ def test_few_shot_spreads_over_nodes_and_survives_losing_one(cluster, tmp_path):
             c.remove_node(target)
             removed.append(target.node_id)
 
-    result = run_schedule(
+    result = train_schedule(
         config, 80, tmp_path / "out", on_eval=remove_a_worker_after_round_one, progress=False
     )
     assert removed
@@ -106,15 +106,14 @@ def RemoveAWorkerAfterTheFirstTrial():
 def test_smoke_sweep_keeps_finished_trials_when_a_node_goes(cluster, tmp_path):
     import dataclasses
 
-    from mosim_ray.config import load_sweep
-    from mosim_ray.rl.sweep import prepare, run_sweep
+    from mosim_ray.tune.run import run_sweep
+    from mosim_ray.tune.sweep_config import load_sweep, with_params
 
     c, workers = cluster
     data = tmp_path / "data"
     EpisodeCollector("reacher-easy", 40).write_shard(data / shard_name(0), [0, 1, 2], seed=0)
     sweep = load_sweep("tune_configs/model.yaml", smoke=True)
-    sweep = dataclasses.replace(sweep, run=dataclasses.replace(sweep.run, data=str(data)))
-    sweep = prepare(sweep, tmp_path / "sweep")
+    sweep = dataclasses.replace(sweep, run=with_params(sweep.run, {"data": str(data)}))
     TO_REMOVE[:] = [(c, workers[0])]  # Tune pickles callbacks: the cluster stays out of them
     summary = run_sweep(
         sweep, str(tmp_path), "sweep", verbose=0, callbacks=[RemoveAWorkerAfterTheFirstTrial()]

@@ -63,13 +63,13 @@ def _tiny_reacher_run(tmp_path, minutes: str, max_updates: str):
         str(data),
         "--out",
         str(out),
-        "--minutes",
+        "--training.minutes",
         minutes,
-        "--max-updates",
+        "--training.max-updates",
         max_updates,
-        "--horizon",
+        "--training.horizon",
         "8",
-        "--batch-size",
+        "--training.batch-size",
         "32",
         "--no-progress",
         "--threads",
@@ -87,7 +87,7 @@ def test_train_then_evaluate(tmp_path):
     r = run("pipelines/train.py", *args)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "| 100 |" in r.stdout and "raw MSE" in r.stdout
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "result.json").read_text())
     assert summary["updates"] == 30 and summary["task"] == "reacher-easy"
     assert [e["horizon"] for e in summary["test_errors"]] == [3, 16, 100]
     assert WorldModel.load(out / "model").task == "reacher-easy"
@@ -112,11 +112,11 @@ def test_train_then_evaluate(tmp_path):
         "16",
         "--json",
         str(tmp_path / "e.json"),
-        "--plot",
-        str(tmp_path / "e.png"),
+        "--out",
+        str(tmp_path / "eval"),
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert (tmp_path / "e.png").stat().st_size > 1000
+    assert (tmp_path / "eval" / "error_by_step.png").stat().st_size > 1000
     assert [e["horizon"] for e in json.loads((tmp_path / "e.json").read_text())["errors"]] == [
         3,
         16,
@@ -149,11 +149,11 @@ def test_killed_training_resumes_where_it_stopped(tmp_path):
         time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)  # no clean-up: as a crash or a lost node
     proc.wait()
-    assert 100 <= updates_at_kill < 600 and not (out / "summary.json").exists()
+    assert 100 <= updates_at_kill < 600 and not (out / "result.json").exists()
 
     r = run(*args, "--resume")
     assert r.returncode == 0, r.stderr[-3000:]
-    summary = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "result.json").read_text())
     assert summary["updates"] == 600  # the budget counts the updates before the crash
     state = torch.load(state_file, weights_only=False)
     assert state["stage_index"] == state["plan_length"]  # the plan ran to its end

@@ -218,10 +218,13 @@ def point(p: dict[str, Any]) -> str:
 
 
 def summary(result: dict[str, Any]) -> str:
-    errors = ", ".join(f"H={e['horizon']} {e['mse']:.4g}" for e in result["test_errors"])
+    from mosim_ray.eval.metrics import HorizonError, format_errors
+
+    errors = format_errors([HorizonError(**e) for e in result["test_errors"]])
     return (
+        f"test episodes ({result['episodes']['test']}), open-loop prediction error:\n{errors}\n"
         f"{result['task']} {result['kind']}: {result['updates']} updates in "
-        f"{result['seconds']:.0f} s, held-out raw MSE {errors}"
+        f"{result['seconds']:.0f} s, validation loss {result['val_loss']:.3e}"
     )
 
 

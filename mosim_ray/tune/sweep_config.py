@@ -16,7 +16,9 @@ from typing import Any
 from mosim_ray.config import (
     ConfigError,
     defaults,
+    field_types,
     from_dict,
+    is_section,
     load_yaml,
     overlay,
     replace_dotted,
@@ -112,10 +114,28 @@ def run_layers(run: Any, kind: str) -> dict[str, Any]:
     return values
 
 
+def is_field(cls: type, dotted: str) -> bool:
+    """Whether a dotted name reaches a field of a config class (any key below a dict field)."""
+    head, _, rest = dotted.partition(".")
+    types = field_types(cls)
+    if head not in types:
+        return False
+    if not rest:
+        return True
+    tp = types[head]
+    if is_section(tp):
+        return is_field(tp, rest)
+    return tp is dict or getattr(tp, "__origin__", None) is dict
+
+
 def check_space(sweep: SweepConfig) -> None:
     """Every search-space key is a run field and every value (grid and choice values, range
     ends) makes a valid run; the metric is one the kind reports."""
     for key, spec in sweep.search_space.items():
+        if not is_field(type(sweep.run), key):
+            raise ConfigError(
+                f"{sweep.name}: search_space key {key!r} is not a field of {sweep.run_kind} runs"
+            )
         for value in next(iter(spec.values())):
             try:
                 run = with_params(sweep.run, {key: value})
