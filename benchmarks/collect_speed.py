@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 import ray
 
-from mosim_ray.actors.collector import collect_shards, default_episodes_per_shard, plan_shards
+from mosim_ray.actors.collector import collect_shards
 from mosim_ray.data import EpisodeCollector
+from mosim_ray.data.rollout import default_episodes_per_shard, plan_shards
 from mosim_ray.data.shards import shard_name
 from mosim_ray.tasks import make_simulator, task_names
 

@@ -275,7 +275,7 @@ def _env_spec(args: argparse.Namespace) -> tuple[str, dict, str]:
 
 def _spaces(env: str, env_config: dict) -> tuple[int, int]:
     if env.startswith("mosim-"):
-        from mosim_ray.rl.envs import make_env
+        from mosim_ray.envs.rllib import make_env
 
         e = make_env(env, env_config)
         obs = getattr(e, "single_observation_space", e.observation_space)
@@ -294,7 +294,8 @@ def variants(args: argparse.Namespace) -> dict[str, Any]:
     from ray.rllib.algorithms.sac.torch.sac_torch_learner import SACTorchLearner
     from ray.rllib.core.learner.torch.torch_learner import TorchLearner
 
-    from mosim_ray.rl.algorithms import FastSACTorchLearner, algorithm_config
+    from mosim_ray.sac.learner import FastSACTorchLearner
+    from mosim_ray.sac.presets import algorithm_config
 
     env, env_config, mode = _env_spec(args)
     n_envs = args.num_envs if env == "mosim-imagined" else 1
@@ -355,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         "--env",
         default=None,
         help="gymnasium id (e.g. Pendulum-v1), mosim-real or mosim-imagined "
-        "(default: mosim-real when mosim_ray.rl.envs exists, else Pendulum-v1)",
+        "(default: mosim-real when mosim_ray.envs.rllib exists, else Pendulum-v1)",
     )
     p.add_argument("--task", default="reacher-easy")
     p.add_argument("--checkpoint", default="pretrained/reacher-easy", help="mosim-imagined only")
@@ -375,14 +376,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.env is None:
         try:
-            import mosim_ray.rl.envs  # noqa: F401
+            import mosim_ray.envs.rllib  # noqa: F401
 
             args.env = "mosim-real"
         except ImportError:
             args.env = "Pendulum-v1"
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     if args.env.startswith("mosim-"):
-        from mosim_ray.rl.envs import register_envs
+        from mosim_ray.envs.rllib import register_envs
 
         register_envs()
     env, env_config, _ = _env_spec(args)

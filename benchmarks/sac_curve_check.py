@@ -20,7 +20,7 @@ import numpy as np
 import ray
 import torch
 
-from mosim_ray.rl.algorithms import algorithm_config
+from mosim_ray.sac.presets import algorithm_config
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -40,11 +40,12 @@ def main(argv=None) -> int:
         sweep = prepare(load_sweep(args.config, smoke=args.smoke))
         name = sweep.name + ("-smoke" if args.smoke else "")
         storage = args.storage if "://" in args.storage else str(Path(args.storage).resolve())
-        start_ray(args.address)
+        started = start_ray(args.address)
         try:
             summary = run_sweep(sweep, storage, name, resume=args.resume)
         finally:
-            ray.shutdown()
+            if started:
+                ray.shutdown()
     except (ConfigError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -10,6 +10,9 @@ os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 def start_local_ray() -> None:
     import ray
 
+    from mosim_ray.actors.ray_session import quiet_ray
+
+    quiet_ray()
     # "local": a new instance even where a `ray start` cluster (or its leftover address file) is
     ray.init(
         address="local",
@@ -84,7 +87,31 @@ def pendulum_xml(tmp_path):
     return path
 
 
+RAY_FIXTURES = {"ray_local", "cluster", "ray_module"}
+
+
 def pytest_collection_modifyitems(config, items):
+    # A test that starts Ray carries the ``ray`` marker, so ``make test-fast`` (-m "not ray")
+    # never starts one; a fixture that starts Ray without the marker is an error here, and a
+    # pipeline or library call that does is refused at run time (``forbid_unmarked_ray``).
+    unmarked = [
+        item.nodeid
+        for item in items
+        if RAY_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("ray") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests use a Ray fixture without @pytest.mark.ray: " + ", ".join(unmarked)
+        )
     # The multi-node tests start their own Ray cluster; they run first, before the session's
     # local Ray exists (after it, a restarted env runner on the cluster was seen not to come back).
     items.sort(key=lambda item: 0 if item.module.__name__.endswith("test_multinode") else 1)
+
+
+@pytest.fixture(autouse=True)
+def forbid_unmarked_ray(request, monkeypatch):
+    """A test without the ``ray`` marker cannot start Ray, in this process (``start_ray``) or in
+    a pipeline it runs (the variable travels to subprocesses)."""
+    if request.node.get_closest_marker("ray") is None:
+        monkeypatch.setenv("MOSIM_FORBID_RAY", request.node.nodeid)

@@ -1,7 +1,6 @@
 """Sweep files: YAML -> frozen dataclasses with clear errors; the smoke sweep end to end."""
 
 import dataclasses
-import json
 from pathlib import Path
 
 import pytest
@@ -45,25 +44,6 @@ def test_overlay_and_params():
     assert with_params(run, {"eval.every": 50}).eval.every == 50
     with pytest.raises(ConfigError, match="unknown settings"):
         with_params(ZeroShotConfig(), {"nope": 1})
-
-
-@pytest.mark.ray
-def test_smoke_sweep_finishes_two_trials_with_table_and_plot(tmp_path):
-    from test_pipelines import run
-
-    r = run(
-        "pipelines/sweep.py",
-        *("--config", "tune_configs/zero_shot_horizon.yaml", "--smoke"),
-        *("--storage", str(tmp_path)),
-        timeout=400,
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
-    out = tmp_path / "zero_shot_horizon-smoke"
-    summary = json.loads((out / "summary.json").read_text())
-    done = [t for t in summary["trials"] if t["real_return_mean"] is not None]
-    assert len(done) == 2 and {t["time_limit"] for t in done} == {25, 50}
-    assert (out / "trials.md").read_text().count("\n") == 4  # header, rule, two trials
-    assert (out / "trials.png").stat().st_size > 0 and (out / "trials.csv").is_file()
 
 
 # --- every sweep file, the schedule and model kinds -----------------------------------------------
@@ -200,51 +180,6 @@ def small_data(tmp_path):
 
 
 @pytest.mark.ray
-def test_model_smoke_sweep_trains_two_models_and_writes_table_and_plot(
-    ray_local, small_data, tmp_path
-):
-    from mosim_ray.tune.run import run_sweep
-
-    sweep = load_sweep("tune_configs/model.yaml", smoke=True)
-    sweep = dataclasses.replace(sweep, run=with_params(sweep.run, {"data": small_data}))
-    summary = run_sweep(sweep, str(tmp_path), "model-smoke", verbose=0)
-    out = tmp_path / "model-smoke"
-    assert summary["out"] == out
-    done = [t for t in summary["trials"] if t["status"] == "ok" and t["mse_h4"] is not None]
-    assert len(done) == 2 and {t["model.method"] for t in done} == {"rk4", "euler"}
-    assert summary["best_config"]["model.method"] in ("rk4", "euler")
-    assert summary["best_metrics"]["mse_h4"] == min(t["mse_h4"] for t in done)
-    table = (out / "trials.md").read_text()
-    assert table.count("\n") == 4 and "| model.method | mse_h4 |" in table
-    assert (out / "trials.png").stat().st_size > 0 and (out / "trials.csv").is_file()
-    assert json.loads((out / "summary.json").read_text())["best_config"] == summary["best_config"]
-    trial_dirs = [p for p in out.iterdir() if p.is_dir()]
-    assert not any((d / "data").exists() for d in trial_dirs)  # the run named its data
-
-
-@pytest.mark.ray
-def test_few_shot_smoke_sweep_reports_every_round(ray_local, small_data, tmp_path):
-    from mosim_ray.tune.run import run_sweep
-
-    sweep = load_sweep("tune_configs/few_shot_schedule.yaml", smoke=True)
-    sweep = dataclasses.replace(
-        sweep,
-        run=with_params(sweep.run, {"data": small_data, "checkpoint": "pretrained/reacher-easy"}),
-        search_space={"few_shot.imagined_per_round": {"grid": [128]}},  # one trial: time
-    )
-    summary = run_sweep(sweep, str(tmp_path), "few-smoke", verbose=0)
-    (trial,) = summary["trials"]
-    assert trial["status"] == "ok", trial
-    assert trial["real_steps"] == 80 and trial["imagined_steps"] >= 256
-    assert trial["model_version"] > 1
-    assert (
-        "| few_shot.imagined_per_round | real_return_mean |"
-        in (tmp_path / "few-smoke" / "trials.md").read_text()
-    )
-    assert (tmp_path / "few-smoke" / "trials.png").stat().st_size > 0
-
-
-@pytest.mark.ray
 def test_schedule_trials_reserve_their_runners_and_the_smoke_fits_two_cores(ray_local):
     from mosim_ray.runs.schedule import trial_resources
 
@@ -257,3 +192,15 @@ def test_schedule_trials_reserve_their_runners_and_the_smoke_fits_two_cores(ray_
         run = with_params(full.run, {"on_policy.branch_length": 2})
         bundles = trial_resources(run, full.cpus_per_trial, 0).bundles
         assert bundles[1]["CPU"] == 1.0  # the env runner, reserved with the trial
+
+
+def test_zero_shot_trials_resolve_the_world_model_as_the_pipeline_does(tmp_path):
+    """A zero-shot sweep on reacher-hard names no checkpoint: its trials take the shipped model
+    of the same robot (reacher-easy's), as pipelines/zero_shot.py does."""
+    from mosim_ray.runs.zero_shot import check, world_model
+
+    sweep = load_sweep("tune_configs/zero_shot_horizon.yaml", smoke=True)
+    run = with_params(sweep.run, {"task": "reacher-hard"})
+    check(run)
+    checkpoint, real_steps = world_model(run, tmp_path, progress=False)
+    assert Path(checkpoint).name == "reacher-easy" and real_steps > 0

@@ -7,6 +7,7 @@ import torch
 from mosim_ray.model import WorldModel
 
 
+@pytest.mark.ray
 def test_env_pulls_newer_weights_by_version_only(ray_local):
     from mosim_ray.actors.model_store import model_store, publish
     from mosim_ray.envs.rllib import make_env

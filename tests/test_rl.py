@@ -1,7 +1,6 @@
 """RLlib on the imagined env: one SAC and one PPO iteration, real-env evaluation, zero-shot
 pipeline end to end (real local Ray, tiny budgets)."""
 
-import json
 import math
 
 import numpy as np
@@ -87,63 +86,3 @@ def test_real_evaluation_runs_whole_seeded_episodes(ray_local, tiny_checkpoint):
     finally:
         evaluator.stop()
         algo.stop()
-
-
-def test_zero_shot_pipeline_end_to_end(tmp_path):
-    from test_pipelines import run
-
-    out = tmp_path / "zs"
-    r = run(
-        "pipelines/zero_shot.py",
-        *("--task", "reacher-easy", "--imagined-steps", "400", "--learning-starts", "64"),
-        *("--eval.every", "200", "--eval.episodes", "2", "--eval.time-limit", "30"),
-        *("--time-limit", "20", "--num-envs", "4", "--out", str(out), "--no-progress"),
-        *(
-            "--set",
-            "overrides.train_batch_size_per_learner=32",
-            "--set",
-            "overrides.min_sample_timesteps_per_iteration=100",
-        ),
-        *("--json", str(tmp_path / "zero_shot_reacher-easy.json")),
-        timeout=300,
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
-    result = json.loads((tmp_path / "zero_shot_reacher-easy.json").read_text())
-    for key in (
-        "task",
-        "real_return_mean",
-        "real_return_std",
-        "eval_episodes",
-        "imagined_steps",
-        "real_steps",
-        "provenance",
-    ):
-        assert key in result
-    assert result["imagined_steps"] >= 400 and result["real_steps"] == 100_000
-    assert len(result["real_returns"]) == 2 and len(result["curve"]) >= 3
-    assert (out / "curve.png").stat().st_size > 0 and (out / "policy").is_dir()
-
-
-def test_zero_shot_rejects_a_bad_override(tmp_path):
-    from test_pipelines import run
-
-    r = run("pipelines/zero_shot.py", "--set", "no_equals_sign", "--out", str(tmp_path))
-    assert r.returncode == 2 and "KEY=VALUE" in r.stderr
-
-
-def test_real_sac_baseline_pipeline_end_to_end(tmp_path):
-    from test_pipelines import run
-
-    out = tmp_path / "rs"
-    r = run(
-        "pipelines/real_sac.py",
-        *("--env-steps", "300", "--learning-starts", "64", "--eval.every", "150"),
-        *("--eval.episodes", "2", "--eval.time-limit", "30", "--time-limit", "50"),
-        *("--out", str(out), "--no-progress", "--set", "overrides.train_batch_size_per_learner=32"),
-        *("--set", "overrides.min_sample_timesteps_per_iteration=100"),
-        timeout=300,
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
-    result = json.loads((out / "result.json").read_text())
-    assert result["env_steps"] >= 300 and len(result["real_returns"]) == 2
-    assert (out / "curve.csv").is_file() and (out / "policy").is_dir()

@@ -8,7 +8,6 @@ exactly the requested episodes, none twice, none partial.
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from collections import deque
@@ -21,7 +20,12 @@ from tqdm.auto import tqdm
 
 from mosim_ray.data.processes import Policy, ProcessConfig
 from mosim_ray.data.reader import ShardError
-from mosim_ray.data.rollout import EpisodeCollector, ShardResult
+from mosim_ray.data.rollout import (
+    EpisodeCollector,
+    ShardResult,
+    default_episodes_per_shard,
+    plan_shards,
+)
 from mosim_ray.data.shards import SHARD_GLOB, read_shard_metadata, shard_name
 from mosim_ray.tasks import check_task_name
 
@@ -54,15 +58,6 @@ class CollectionSummary:
             f"{self.steps_per_second:,.0f} steps/s, {self.actors} actors, "
             f"{self.actor_restarts} restarted, first shard after {self.first_shard_seconds:.1f} s"
         )
-
-
-def default_episodes_per_shard(episodes: int) -> int:
-    # Depends on the episode count only, so the same seed gives the same files with any actor count.
-    return max(1, min(10, math.ceil(episodes / 8)))
-
-
-def plan_shards(episodes: int, per_shard: int) -> list[list[int]]:
-    return [list(range(i, min(i + per_shard, episodes))) for i in range(0, episodes, per_shard)]
 
 
 def collect_shards(

@@ -6,6 +6,7 @@ process or actor runs an episode, and in whatever order.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mosim_ray.data.processes import ActionProcess, Policy, ProcessConfig, make_process
-from mosim_ray.data.shards import episodes_to_table, shard_metadata, write_shard
+from mosim_ray.data.shards import episodes_to_table, shard_metadata, shard_name, write_shard
 from mosim_ray.tasks import Simulator, make_simulator
 
 
@@ -120,3 +121,32 @@ class EpisodeCollector:
 
     def ready(self) -> bool:
         return True
+
+
+def default_episodes_per_shard(episodes: int) -> int:
+    # Depends on the episode count only, so the same seed gives the same files with any actor count.
+    return max(1, min(10, math.ceil(episodes / 8)))
+
+
+def plan_shards(episodes: int, per_shard: int) -> list[list[int]]:
+    return [list(range(i, min(i + per_shard, episodes))) for i in range(0, episodes, per_shard)]
+
+
+def write_dataset(
+    task: str,
+    episodes: int,
+    steps: int,
+    folder: str | Path,
+    process: ProcessConfig = ProcessConfig(),
+    seed: int = 0,
+) -> Path:
+    """``episodes`` episodes of ``task`` written to ``folder`` in this process, shard by shard: the
+    same files ``actors.collector.collect_shards`` writes with the same seed (shards already
+    there are kept). For small datasets, and where no Ray actor may start (inside a Tune trial)."""
+    folder = Path(folder)
+    collector = EpisodeCollector(task, steps, process)
+    for i, ids in enumerate(plan_shards(episodes, default_episodes_per_shard(episodes))):
+        path = folder / shard_name(i)
+        if not path.is_file():
+            collector.write_shard(path, ids, seed)
+    return folder

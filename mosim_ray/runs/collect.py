@@ -57,6 +57,7 @@ def run(
     from mosim_ray.data import RolloutDataset
 
     start_ray()
+    out = Path(out).resolve()  # the actors write there, from their own working folder
     summary = collect_shards(
         config.task,
         config.episodes,
@@ -75,6 +76,16 @@ def run(
         "read_back_steps": data.num_steps,
         "settings": asdict(config),
     }
+
+
+def random_data(task: str, episodes: int, steps: int, folder: str | Path, seed: int) -> str:
+    """Starting data for a run given none: ``episodes`` random (Poisson-switching) episodes of
+    ``task`` in ``folder``, written in this process (a Tune trial may start no actor of its own;
+    the same files the collect kind writes with the same seed), kept and reused."""
+    from mosim_ray.data.rollout import write_dataset
+
+    write_dataset(task, episodes, steps, folder, ProcessConfig(kind="poisson"), seed)
+    return str(Path(folder).resolve())
 
 
 def summary(result: dict[str, Any]) -> str:

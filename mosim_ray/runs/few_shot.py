@@ -51,6 +51,7 @@ KIND = RunKind(
     point=schedule.point,
     columns=("real_return_std", "real_steps", "imagined_steps", "model_version"),
     trial_resources=schedule.trial_resources,
+    check=schedule.check,
     inputs=(
         "checkpoint",
         "data",

@@ -41,6 +41,9 @@ class RunKind:
     """``(config, cpus, gpus) -> Tune resources`` of one trial (None: cpus and gpus alone)"""
     metrics: Callable[[Any], set[str]] | None = None
     """the result keys a run of this config reports (None: not checked)"""
+    check: Callable[[Any], None] | None = None
+    """checks that need more than the config's own fields (a checkpoint that must simulate the
+    task), run before Ray starts; raise ValueError"""
     inputs: tuple[str, ...] = ()
     """dotted fields naming input files or folders: checked to exist before a run starts
     (a shipped model's ``pretrained/<name>`` counts as existing)"""
@@ -51,7 +54,8 @@ class RunKind:
 
 
 def check_inputs(kind: RunKind, config: Any) -> None:
-    """Every input path the config names exists (ValueError naming the field otherwise)."""
+    """Every input path the config names exists (ValueError naming the field otherwise), then
+    the kind's own ``check``."""
     from mosim_ray.config import to_dict
 
     values = to_dict(config)
@@ -62,3 +66,5 @@ def check_inputs(kind: RunKind, config: Any) -> None:
         if value and not Path(value).exists() and not str(value).startswith("pretrained/"):
             flag = "--" + dotted.replace("_", "-")
             raise ValueError(f"{flag}: no such file or folder: {value}")
+    if kind.check is not None:
+        kind.check(config)

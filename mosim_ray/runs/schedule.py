@@ -89,14 +89,24 @@ def run(
 
     from mosim_ray.actors.ray_session import start_ray
     from mosim_ray.eval.plots import plot_schedule
+    from mosim_ray.runs.collect import random_data
 
-    out = Path(out)
+    out = Path(out).resolve()  # actors (the trainer) write under it from their own folders
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     torch.set_num_threads(config.threads)
     start_ray()
     if not config.data and config.collect_episodes:
-        config = _with(config, data=collect_random(config, out / "data", progress))
+        config = _with(
+            config,
+            data=random_data(
+                config.task,
+                config.collect_episodes,
+                config.collect_steps,
+                out / "data",
+                config.seed,
+            ),
+        )
     if not config.work_dir:
         # a fresh trainer folder per run: a retried Tune trial starts its policy over, so its
         # model must not resume a later state
@@ -111,22 +121,6 @@ def run(
     baseline = _peers(result, config)
     plot_schedule(result, out / "curves.png", baseline)
     return result
-
-
-def collect_random(config: ScheduleConfig, folder: Path, progress: bool) -> str:
-    """``collect_episodes`` random episodes of the task into ``folder`` (kept and reused)."""
-    from mosim_ray.data.processes import ProcessConfig
-    from mosim_ray.runs import collect
-
-    settings = collect.CollectConfig(
-        task=config.task,
-        episodes=config.collect_episodes,
-        steps=config.collect_steps,
-        process=ProcessConfig(kind="poisson"),
-        seed=config.seed,
-    )
-    collect.run(settings, folder, progress=progress)
-    return str(folder.resolve())
 
 
 def _with(config: ScheduleConfig, **changes: Any) -> ScheduleConfig:
@@ -189,6 +183,13 @@ def _peers(result: dict[str, Any], config: ScheduleConfig) -> dict[str, Any] | N
         result["ensemble_real_return_mean"] = peer["real_return_mean"]
         result["ensemble_real_return_std"] = peer["real_return_std"]
     return baseline
+
+
+def check(config: ScheduleConfig) -> None:
+    """The starting world model (given or shipped) simulates the task's robot."""
+    from mosim_ray.envs.world_models import resolve_world_model
+
+    resolve_world_model(config.task, config.checkpoint)
 
 
 def point(p: dict[str, Any]) -> str:

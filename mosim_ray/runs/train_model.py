@@ -116,12 +116,19 @@ def run(
     from mosim_ray.eval.plots import plot_training_curve
     from mosim_ray.model import WorldModel
     from mosim_ray.model.nets import count_parameters
+    from mosim_ray.runs.collect import random_data
     from mosim_ray.train import fit_normalizer
     from mosim_ray.train.judged import JudgedTrainer, judge
 
     out = Path(out)
     torch.set_num_threads(config.threads)
-    data_dir = config.data or collect_random(config, out / "data", progress)
+    data_dir = config.data or random_data(
+        config.task,
+        config.collect_episodes,
+        config.collect_steps,
+        out / "data",
+        config.training.seed,
+    )
     data = RolloutDataset.open(data_dir, skip_bad=config.skip_bad_shards)
     if data.task != config.task:
         raise ValueError(f"{data_dir} holds {data.task!r} data, not {config.task!r}")
@@ -191,25 +198,6 @@ def run(
     if report is not None:
         report({**final, "final": True})
     return result
-
-
-def collect_random(config: TrainModelConfig, folder: Path, progress: bool) -> str:
-    """``collect_episodes`` random episodes of the task into ``folder`` (kept and reused)."""
-    from mosim_ray.data.processes import ProcessConfig
-    from mosim_ray.runs import collect
-
-    collect.run(
-        collect.CollectConfig(
-            task=config.task,
-            episodes=config.collect_episodes,
-            steps=config.collect_steps,
-            process=ProcessConfig(kind="poisson"),
-            seed=config.training.seed,
-        ),
-        folder,
-        progress=progress,
-    )
-    return str(folder)
 
 
 def point(p: dict[str, Any]) -> str:

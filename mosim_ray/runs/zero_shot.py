@@ -181,6 +181,14 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
+def check(config: ZeroShotConfig) -> None:
+    """The world model (given or shipped) simulates the task's robot."""
+    from mosim_ray.envs.world_models import resolve_world_model
+
+    if config.collect_episodes == 0:
+        resolve_world_model(config.task, config.checkpoint)
+
+
 KIND = RunKind(
     name="zero_shot",
     config=ZeroShotConfig,
@@ -190,6 +198,7 @@ KIND = RunKind(
     summary=summary,
     point=point,
     columns=("real_return_std", "imagined_steps"),
+    check=check,
     inputs=(
         "checkpoint",
         "baseline",

@@ -13,8 +13,7 @@ It is :class:`FastSAC` (RLlib's SAC losses and networks, our fast replay path) w
 its checkpoint) and a ``ModelStore`` (versioned weights and real reset states; env runners pull
 both when the version grows, never per step).
 
-Every count a sample-efficiency claim needs is in ``result["mosim"]``: real steps, imagined
-steps, model updates, policy updates, and the model versions the env runners hold.
+Every count a sample-efficiency claim needs is in ``result["mosim"]`` (``counts.Counts``).
 """
 
 from __future__ import annotations
@@ -68,7 +67,7 @@ class MoSimSAC(FastSAC):
             config = (
                 default.from_state(config)
                 if "class" in config
-                else (default.update_from_dict(config))
+                else default.update_from_dict(config)
             )
         config = (config or self.get_default_config()).copy(copy_frozen=False)
         settings = config.settings
@@ -105,13 +104,9 @@ class MoSimSAC(FastSAC):
         work = Path(s.work_dir or Path(self.logdir) / "mosim_trainer")
         self._store = model_store(self._names["store"])
         t = s.trainer
-        trainer_config = {
-            "batch_size": t.batch,
-            "horizon": t.horizon,
-            "lr": t.lr,
-            "seed": self.seed,
-            "device": t.device,
-        }
+        trainer_config = dict(
+            batch_size=t.batch, horizon=t.horizon, lr=t.lr, seed=self.seed, device=t.device
+        )
         data = str(Path(s.data).resolve()) if s.data else None
         self._trainer = ModelTrainerActor.options(
             name=self._names["trainer"], **self.placement.trainer_options
