@@ -5,15 +5,17 @@
 For each task: real steps per second (dm_control ``env.step`` in one process, and our
 ``RealEnv``), and ``ImaginedVecEnv`` steps per second at N = 1, 64, 256, 1024 imagined robots
 with random actions (model step + the task's observation and reward + resets), 1 torch thread,
-as one env runner has. ``imagined N=256 pool resets`` is the same env
-started from a pool of real states (as the few-shot and on-policy schedules reset) instead of
-a dm_control reset per episode. The model is the shipped checkpoint where there is one, else
-an untrained one of the default config (same cost). Rounds alternate between variants so that
-machine noise hits all of them alike; the median round is reported.
+as one env runner has, over whole reset cycles (every measurement holds the same share of
+resets). ``imagined N=256 pool resets`` is the same env started from a pool of real states (as
+the few-shot and on-policy schedules reset) instead of a dm_control reset per episode. The
+model is the shipped checkpoint where there is one, else an untrained one of the default
+config (same cost). Rounds alternate between variants so that machine noise hits all of them
+alike; the median round is reported.
 
-``split_ms_per_step_N256`` says where an env step's time goes at N=256: the model's forward,
-the task's observation and reward, the resets (a reset of all N every ``time_limit`` steps,
-per step), and the rest of the env's bookkeeping (the step's total minus those).
+``split_ms_per_step_N256`` says where an env step's time goes at N=256, timed inside the steps
+of the median round: the model's forward, the task's observation and reward, the resets (a
+dm_control reset of each robot every ``time_limit`` steps) and the rest of the env's
+bookkeeping.
 
 Writes benchmarks/results/imagined_speed.json and imagined_speed.png.
 """
@@ -71,14 +73,76 @@ def real_rate(task: str, seconds: float, raw: bool) -> float:
 
 
 def imagined_rate(env: ImaginedVecEnv, seconds: float) -> float:
+    """Steps per second over whole reset cycles (``time_limit`` steps and the autoreset step
+    after them), so that every measurement holds the same share of resets."""
     rng = np.random.default_rng(0)
-    acts = rng.uniform(-1, 1, (20, env.num_envs, env.spec_.nu)).astype(np.float32)
+    cycle = env.time_limit + 1
+    acts = rng.uniform(-1, 1, (cycle, env.num_envs, env.spec_.nu)).astype(np.float32)
     n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
+    while n == 0 or time.perf_counter() - t0 < seconds:
         for a in acts:
             env.step(a)
-        n += len(acts) * env.num_envs
+        n += cycle * env.num_envs
     return n / (time.perf_counter() - t0)
+
+
+class _Clock:
+    """Exclusive time spent in named sections (a section inside another counts only once)."""
+
+    def __init__(self):
+        self.spent: dict[str, float] = {"model": 0.0, "task_functions": 0.0, "resets": 0.0}
+        self._open: list[str] = []
+
+    def timed(self, key: str, fn):
+        def call(*args, **kwargs):
+            self._open.append(key)
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                dt = time.perf_counter() - t0
+                self._open.pop()
+                self.spent[key] += dt
+                if self._open:
+                    self.spent[self._open[-1]] -= dt
+
+        return call
+
+
+class _TimedFunctions:
+    """The env's task functions, timed; every other attribute passes through."""
+
+    def __init__(self, fns, call):
+        self._fns, self._call = fns, call
+
+    def __getattr__(self, name: str):
+        return getattr(self._fns, name)
+
+    def __call__(self, *args):
+        return self._call(*args)
+
+
+def timed_rate(env: ImaginedVecEnv, seconds: float) -> tuple[float, dict[str, float]]:
+    """``imagined_rate`` with, per env step, the ms spent in the model's forward, the task
+    functions, the resets (the task functions of reset states counted as task functions) and
+    the rest of the step, all measured inside the same steps."""
+    clock = _Clock()
+    dynamics, fns = env.model.dynamics, env.fns
+    dynamics.step = clock.timed("model", dynamics.step)
+    env.fns = _TimedFunctions(fns, clock.timed("task_functions", fns))
+    env._reset_rows = clock.timed("resets", env._reset_rows)
+    try:
+        t0 = time.perf_counter()
+        rate = imagined_rate(env, seconds)
+        elapsed = time.perf_counter() - t0
+    finally:
+        del dynamics.step, env._reset_rows
+        env.fns = fns
+    calls = rate * elapsed / env.num_envs
+    ms = {k: v / calls * 1e3 for k, v in clock.spent.items()}
+    ms["other_bookkeeping"] = elapsed / calls * 1e3 - sum(ms.values())
+    ms["env_step_total"] = elapsed / calls * 1e3
+    return rate, ms
 
 
 def real_pool(task: str, episodes: int = 20, steps: int = 100) -> ResetPool:
@@ -95,35 +159,12 @@ def real_pool(task: str, episodes: int = 20, steps: int = 100) -> ResetPool:
     return ResetPool(np.array(states), np.array(contexts))
 
 
-def _per_call_ms(fn, seconds: float) -> float:
-    fn()
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        fn()
-        n += 1
-    return (time.perf_counter() - t0) / n * 1e3
-
-
-def split(env: ImaginedVecEnv, seconds: float) -> dict[str, float]:
-    """ms per env step at env.num_envs spent in the model, the task functions and the resets."""
-    states, contexts = env._states.copy(), env._contexts.copy()
-    actions = np.random.default_rng(0).uniform(-1, 1, (env.num_envs, env.spec_.nu))
-    actions = actions.astype(np.float32)
-    s, a = torch.as_tensor(states, dtype=torch.float32), torch.from_numpy(actions)
-    with torch.inference_mode():
-        model = _per_call_ms(lambda: env.model.dynamics.step(s, a), seconds)
-    functions = _per_call_ms(lambda: env.fns(states, actions, contexts), seconds)
-    everyone = np.ones(env.num_envs, bool)
-    resets = _per_call_ms(lambda: env._reset_rows(everyone), seconds) / env.time_limit
-    return {"model": model, "task_functions": functions, "resets": resets}
-
-
 def provenance(argv: list[str]) -> dict:
     root = Path(__file__).resolve().parent.parent
 
     def git(*args: str) -> str:
         out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-        return out.stdout.strip()
+        return out.stdout.rstrip()
 
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
@@ -187,18 +228,21 @@ def bench_task(task: str, args) -> dict:
         rounds.setdefault("dm_control env.step", []).append(real_rate(task, args.seconds, True))
         rounds.setdefault("RealEnv.step", []).append(real_rate(task, args.seconds, False))
         for n, env in envs.items():
-            rounds.setdefault(f"imagined N={n}", []).append(imagined_rate(env, args.seconds))
+            if n == 256:  # timed inside: a few µs a step, under 1% of it
+                rate, ms = timed_rate(env, args.seconds)
+                for k, v in ms.items():
+                    parts.setdefault(k, []).append(v)
+            else:
+                rate = imagined_rate(env, args.seconds)
+            rounds.setdefault(f"imagined N={n}", []).append(rate)
         rounds.setdefault("imagined N=256 pool resets", []).append(
             imagined_rate(pooled, args.seconds)
         )
-        for k, v in split(envs[256], args.seconds / 2).items():
-            parts.setdefault(k, []).append(v)
     med = {k: float(np.median(v)) for k, v in rounds.items()}
     real = med["dm_control env.step"]
-    parts_med = {k: float(np.median(v)) for k, v in parts.items()}
-    total = 256 / med["imagined N=256"] * 1e3
-    parts_med["other_bookkeeping"] = total - sum(parts_med.values())
-    parts_med["env_step_total"] = total
+    # the round whose N=256 rate is the median one: its parts add up to its total
+    middle = int(np.argsort(rounds["imagined N=256"])[len(rounds["imagined N=256"]) // 2])
+    parts_med = {k: v[middle] for k, v in parts.items()}
     entry = {
         "steps_per_s": med,
         "rounds": rounds,

@@ -13,6 +13,7 @@ from torch import nn
 from torchdiffeq import odeint
 
 from mosim_ray.model.config import ModelConfig
+from mosim_ray.model.integrators import rk4
 from mosim_ray.model.nets import MLP, ResNet, count_parameters
 from mosim_ray.model.state import Normalizer, StateLayout
 from mosim_ray.tasks.spec import TaskSpec
@@ -96,32 +97,38 @@ class ODEDynamics(DynamicsModel):
                 q = self.layout.normalize_quaternions(q + h * self.layout.qpos_derivative(q, qdot))
             return torch.cat([q, qdot], dim=-1)
 
-        def field(t, y):
+        def field(y):
             q, qdot = y[:, :nq], y[:, nq:]
             return torch.cat(
                 [self.layout.qpos_derivative(q, qdot), self.acceleration(q, qdot, act)], -1
             )
 
-        t = torch.tensor([0.0, self.dt], dtype=state.dtype, device=state.device)
-        cfg = self.config
-        fixed = {"step_size": self.dt / self.substeps}
-        if self.method == "dopri5":
-            try:
-                y = odeint(
-                    field,
-                    state,
-                    t,
-                    method="dopri5",
-                    rtol=cfg.rtol,
-                    atol=cfg.atol,
-                    options={"max_num_steps": cfg.max_solver_steps},
-                )[-1]
-            except AssertionError:  # step cap reached (stiff state): fall back, never hang
-                self.solver_fallbacks += 1
-                y = odeint(field, state, t, method="rk4", options=fixed)[-1]
+        if self.method == "rk4":  # torchdiffeq's fixed-grid rk4, bit for bit, minus its setup
+            y = rk4(field, state, self.dt, self.substeps)
+        elif self.method == "dopri5":
+            y = self._dopri5(field, state)
         else:
-            y = odeint(field, state, t, method=self.method, options=fixed)[-1]
+            t = torch.tensor([0.0, self.dt], dtype=state.dtype, device=state.device)
+            fixed = {"step_size": self.dt / self.substeps}
+            y = odeint(lambda t, y: field(y), state, t, method=self.method, options=fixed)[-1]
         return torch.cat([self.layout.normalize_quaternions(y[:, :nq]), y[:, nq:]], dim=-1)
+
+    def _dopri5(self, field, state: torch.Tensor) -> torch.Tensor:
+        cfg = self.config
+        t = torch.tensor([0.0, self.dt], dtype=state.dtype, device=state.device)
+        try:
+            return odeint(
+                lambda t, y: field(y),
+                state,
+                t,
+                method="dopri5",
+                rtol=cfg.rtol,
+                atol=cfg.atol,
+                options={"max_num_steps": cfg.max_solver_steps},
+            )[-1]
+        except AssertionError:  # step cap reached (stiff state): fall back, never hang
+            self.solver_fallbacks += 1
+            return rk4(field, state, self.dt, self.substeps)
 
 
 def resolve_method(spec: TaskSpec, config: ModelConfig) -> tuple[str, int]:
@@ -158,22 +165,26 @@ class MoSimDynamics(ODEDynamics):
         )
         self.register_buffer("active_correctors", torch.tensor(config.n_correctors))
         rows, cols = torch.tril_indices(n, n)
-        self.register_buffer("tril_rows", rows, persistent=False)
-        self.register_buffer("tril_cols", cols, persistent=False)
         self.register_buffer("diag_mask", (rows == cols), persistent=False)
+        # where the network's flat output goes in a row-major [nv, nv]
+        self.register_buffer("tril_flat", rows * n + cols, persistent=False)
+        self.register_buffer("eye", torch.eye(n), persistent=False)
 
     def minv(self, q: torch.Tensor) -> torch.Tensor:
         """Inverse mass matrix [B, nv, nv], symmetric positive definite."""
+        return self._minv(self.norm.q_features(q) if self.layout.q_feature_dim else None, len(q))
+
+    def _minv(self, xq: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """``minv`` from the normalized position features xq [B, Fq] (None: there are none)."""
         n = self.spec.nv
-        x = self.norm.q_features(q) if self.layout.q_feature_dim else q.new_zeros(len(q), 1)
-        flat = self.pos_encoder(x)
-        # softplus(x + 0.5413) = 1 at x = 0: a fresh model starts near the identity
+        flat = self.pos_encoder(xq if xq is not None else self.eye.new_zeros(batch, 1))
+        # softplus(x + 0.5413) = 1 at x = 0: a fresh model starts near the identity. (Computed on
+        # every entry, not the diagonal only: a vectorized kernel's result can depend on where in
+        # the tensor a value sits, and predictions stay bit for bit what they were.)
         flat = torch.where(self.diag_mask, nn.functional.softplus(flat + 0.5413) + self.EPS, flat)
-        L = flat.new_zeros(len(q), n, n)
-        L[:, self.tril_rows, self.tril_cols] = flat
-        eye = torch.eye(n, dtype=flat.dtype, device=flat.device)
+        L = flat.new_zeros(batch, n * n).index_copy(1, self.tril_flat, flat).view(batch, n, n)
         s = self.norm.acc_std.sqrt()
-        m = s[:, None] * (L @ L.transpose(1, 2) + self.EPS * eye) * s[None, :]
+        m = s[:, None] * (L @ L.transpose(1, 2) + self.EPS * self.eye) * s[None, :]
         return 0.5 * (m + m.transpose(1, 2))  # exactly symmetric in floating point too
 
     def prepare_action(self, action):
@@ -182,12 +193,17 @@ class MoSimDynamics(ODEDynamics):
 
     def acceleration(self, q, qdot, act):
         x = self.norm.state_features(q, qdot)
+        # the position features are the first columns of the state features, bit for bit
+        xq = x[:, : self.layout.q_feature_dim].contiguous() if self.layout.q_feature_dim else None
         force = self.state_encoder(x) + act["tau"]
-        acc = (self.minv(q) @ force.unsqueeze(-1)).squeeze(-1)
+        acc = (self._minv(xq, len(q)) @ force.unsqueeze(-1)).squeeze(-1)
         k = int(self.active_correctors)
         if k:
             xa = torch.cat([x, act["a"]], dim=-1)
-            acc = acc + self.norm.acc_std * sum(c(xa) for c in self.correctors[:k])
+            corr = self.correctors[0](xa)
+            for c in self.correctors[1:k]:
+                corr = corr + c(xa)
+            acc = acc + self.norm.acc_std * corr
         return acc
 
     @property

@@ -1,8 +1,17 @@
-"""Building blocks: the paper's residual network and a plain MLP."""
+"""Building blocks: the paper's residual network and a plain MLP.
+
+The forwards call ``F.linear``/``F.silu`` on the submodules' weights instead of calling the
+submodules: the same operations (an ``nn.Linear`` is ``F.linear``, an ``nn.SiLU`` is ``F.silu``),
+so outputs and gradients are bit for bit those of the module calls. They reach submodules and
+weights through the ``_modules``/``_parameters`` dicts: ``Module.__call__`` and
+``Module.__getattr__`` cost about 1 µs each, and a small network at a few hundred rows spends
+about as long in them as in its arithmetic.
+"""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -15,7 +24,8 @@ class ResidualBlock(nn.Module):
         self.act = nn.SiLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.fc2(self.act(self.fc1(self.act(x))))
+        m = self._modules
+        return x + _linear(F.silu(_linear(F.silu(x), m["fc1"])), m["fc2"])
 
 
 class ResNet(nn.Module):
@@ -35,7 +45,11 @@ class ResNet(nn.Module):
                 self.out.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.act(self.blocks(self.act(self.inp(x)))))
+        m = self._modules
+        h = F.silu(_linear(x, m["inp"]))
+        for block in m["blocks"]._modules.values():
+            h = block.forward(h)
+        return _linear(F.silu(h), m["out"])
 
 
 class MLP(nn.Module):
@@ -52,7 +66,14 @@ class MLP(nn.Module):
         self.net = nn.Sequential(*mods)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        for mod in self._modules["net"]._modules.values():
+            x = _linear(x, mod) if isinstance(mod, nn.Linear) else F.silu(x)
+        return x
+
+
+def _linear(x: torch.Tensor, layer: nn.Module) -> torch.Tensor:
+    p = layer._parameters
+    return F.linear(x, p["weight"], p["bias"])
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -49,6 +49,8 @@ class StateLayout(nn.Module):
             ("scalar_dof", scalar_dof),
         ]:
             self.register_buffer(name, torch.tensor(idx, dtype=torch.long), persistent=False)
+        # no quaternion: every qpos entry is one dof, in order, so dq/dt is qdot itself
+        self._dq_is_qdot = scalar_q == list(range(self.nq)) == scalar_dof
         quat_idx = [list(range(s, s + 4)) for s in quat_starts]
         ang_idx = [list(range(d, d + 3)) for d in quat_dofs]
         self.register_buffer(
@@ -73,6 +75,8 @@ class StateLayout(nn.Module):
 
     def qpos_derivative(self, q: torch.Tensor, qdot: torch.Tensor) -> torch.Tensor:
         """dq/dt [B, nq] from q [B, nq] and qdot [B, nv]."""
+        if self._dq_is_qdot:
+            return qdot
         dq = torch.zeros_like(q)
         dq[:, self.scalar_q] = qdot[:, self.scalar_dof]
         if self.n_quat:
