@@ -35,9 +35,9 @@ demo: $(STAMP)
 test: lint
 	$(PY) -m pytest -q
 
-# The inner loop: every test that starts no Ray.
+# The inner loop: every test that starts no Ray and takes seconds, not minutes.
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not ray"
+	$(PY) -m pytest -q -m "not ray and not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check mosim_ray pipelines benchmarks tests

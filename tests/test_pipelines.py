@@ -51,6 +51,7 @@ def _tiny_reacher_run(tmp_path, minutes: str, max_updates: str):
     return data, out, args
 
 
+@pytest.mark.slow
 def test_train_then_evaluate(tmp_path):
     import json
 
@@ -99,6 +100,7 @@ def test_train_then_evaluate(tmp_path):
     assert r.returncode == 2 and "holds 'reacher-easy' data" in r.stderr
 
 
+@pytest.mark.slow
 def test_killed_training_resumes_where_it_stopped(tmp_path):
     import json
     import signal

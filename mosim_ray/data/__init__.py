@@ -1,18 +1,26 @@
-"""Real rollout data: action processes, Parquet shards, reader and segment sampler (no Ray)."""
+"""Real rollout data: action processes, Parquet shards, reader and segment sampler (no Ray).
 
-from mosim_ray.data.errors import MixedShardsError, ShardError
-from mosim_ray.data.processes import ProcessConfig, make_process
-from mosim_ray.data.reader import Episode, RolloutDataset, SegmentSampler
-from mosim_ray.data.rollout import EpisodeCollector, run_episode
+Names load on first use, so ``mosim_ray.data.processes`` costs no torch or pyarrow import.
+"""
 
-__all__ = [
-    "Episode",
-    "EpisodeCollector",
-    "MixedShardsError",
-    "ProcessConfig",
-    "RolloutDataset",
-    "SegmentSampler",
-    "ShardError",
-    "make_process",
-    "run_episode",
-]
+from importlib import import_module
+
+_WHERE = {
+    "MixedShardsError": "mosim_ray.data.errors",
+    "ShardError": "mosim_ray.data.errors",
+    "ProcessConfig": "mosim_ray.data.processes",
+    "make_process": "mosim_ray.data.processes",
+    "Episode": "mosim_ray.data.reader",
+    "RolloutDataset": "mosim_ray.data.reader",
+    "SegmentSampler": "mosim_ray.data.reader",
+    "EpisodeCollector": "mosim_ray.data.rollout",
+    "run_episode": "mosim_ray.data.rollout",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'mosim_ray.data' has no attribute {name!r}")

@@ -12,9 +12,10 @@ import gymnasium as gym
 import numpy as np
 
 from mosim_ray.tasks import Simulator, TaskSpec, get_spec, make_simulator
+from mosim_ray.tasks.spec import SUITE_TIME_LIMIT
 
-DEFAULT_TIME_LIMIT = 1000
-"""Control steps per real episode: dm_control's own limit for the suite tasks we use."""
+DEFAULT_TIME_LIMIT = SUITE_TIME_LIMIT
+"""Control steps per real episode: the suite tasks' own limit."""
 
 
 def task_spaces(spec: TaskSpec) -> tuple[gym.spaces.Box, gym.spaces.Box]:

@@ -16,7 +16,7 @@ from mosim_ray.config import ConfigError, field_docs, from_dict
 from mosim_ray.data.reader import RolloutDataset
 from mosim_ray.envs.imagined import ImaginedVecEnv, ResetPool
 from mosim_ray.envs.real import make_real_env
-from mosim_ray.model.density import PenaltyConfig
+from mosim_ray.model.penalty import PenaltyConfig
 
 IMAGINED = "mosim-imagined"
 REAL = "mosim-real"

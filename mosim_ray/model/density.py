@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mosim_ray.model.penalty import PenaltyConfig
 from mosim_ray.tasks.registry import get_spec
 from mosim_ray.tasks.spec import TaskSpec
 
@@ -152,15 +153,6 @@ def fit_to_episodes(
     density = StateActionDensity(DensityConfig(task=task))
     report = density.fit(states, actions, steps=steps, seed=seed)
     return density.eval(), {**report, "transitions": len(states)}
-
-
-@dataclass(frozen=True)
-class PenaltyConfig:
-    scale: float = 1.0
-    c: float = -30.0
-    s: float = 10.0
-    truncate_below: float | None = None
-    """Optionally end an imagined episode where log p falls below this."""
 
 
 class DensityPenalty:

@@ -15,7 +15,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from mosim_ray.sac.evaluation import EvalResult, EvalSettings, RealEvaluator
+from mosim_ray.sac.eval_settings import EvalSettings
+from mosim_ray.sac.evaluation import EvalResult, RealEvaluator
 
 
 @dataclass

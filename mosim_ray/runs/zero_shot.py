@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mosim_ray.runs.kind import Report, RunKind
-from mosim_ray.sac.evaluation import EvalSettings
+from mosim_ray.sac.eval_settings import EvalSettings
 
 
 @dataclass(frozen=True)

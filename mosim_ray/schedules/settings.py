@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from mosim_ray.config import ConfigError
-from mosim_ray.model.density import PenaltyConfig
-from mosim_ray.sac.evaluation import EvalSettings
+from mosim_ray.model.penalty import PenaltyConfig
+from mosim_ray.sac.eval_settings import EvalSettings
 
 SCHEDULES = ("few_shot", "on_policy")
 BRANCH_FROM = ("policy", "dataset")

@@ -17,6 +17,10 @@ import numpy as np
 FREE_POS, QUAT, HINGE_WRAP, HINGE, SLIDE = "free_pos", "quat", "hinge_wrap", "hinge", "slide"
 
 
+SUITE_TIME_LIMIT = 1000
+"""Control steps per episode of the dm_control suite tasks (their own 1000-step limit)."""
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """Static facts about a task, as needed by data, models and environments."""
