@@ -82,7 +82,7 @@ def test_few_shot_ratios_hold_exactly_through_killed_actors(ray_local, small_dat
         # after round 1: the trainer (Ray restarts it from its checkpoint), a collector (Ray
         # restarts it and retries its next call) and an env runner (RLlib replaces it)
         if point["rounds"] == 1 and not killed:
-            ray_local.kill(algo._trainer, no_restart=False)
+            ray_local.kill(algo.model.trainer, no_restart=False)
             ray_local.kill(algo.schedule.collectors[0], no_restart=False)
             kill_env_runner(algo, ray_local)
             killed.append(point)

@@ -1,7 +1,9 @@
 """``ModelStore``: a named actor holding the newest world-model weights under a growing version.
 
 Env runners pull from it (``StorePuller``) only when the version they hold is older, so a model
-update costs one transfer per runner, and a version never goes backwards anywhere.
+update costs one transfer per runner, and a version never goes backwards anywhere. A *gated*
+store holds what the trainer publishes until the driver releases it: the driver then decides when
+consumers see a new model (after it has confirmed the update), whatever the trainer's timing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ class WeightsStore:
     its own, real reset states (states [M, D], contexts [M, C]) and the density penalty's flow
     (config, numpy state dict)."""
 
-    def __init__(self):
+    def __init__(self, gated: bool = False):
+        self.gated = gated
+        self.staged: dict[int, tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
         self.version = 0
         self.config: dict[str, Any] | None = None
         self.weights: dict[str, np.ndarray] | None = None
@@ -30,7 +34,26 @@ class WeightsStore:
         self.density: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None
 
     def publish(self, config: dict[str, Any], weights: dict[str, np.ndarray], version: int) -> int:
-        """Store weights under ``version``, which must be newer than the stored one."""
+        """Store weights under ``version``, which must be newer than the stored one (a gated
+        store stages them until ``release``)."""
+        if self.gated:
+            self.staged[int(version)] = (config, weights)
+            return int(version)
+        return self._store(config, weights, version)
+
+    def release(self, version: int) -> int:
+        """Serve the newest staged weights up to ``version`` (older staged ones are dropped);
+        returns the version served."""
+        ready = [v for v in self.staged if v <= version]
+        if ready:
+            newest = max(ready)
+            if newest > self.version:
+                self._store(*self.staged[newest], newest)
+            for v in ready:
+                del self.staged[v]
+        return self.version
+
+    def _store(self, config: dict[str, Any], weights: dict[str, np.ndarray], version: int) -> int:
         if version <= self.version:
             raise ValueError(f"version must grow: got {version}, store holds {self.version}")
         if self.config is not None and config != self.config:
@@ -77,7 +100,7 @@ class WeightsStore:
 ModelStore = ray.remote(num_cpus=0, max_restarts=-1)(WeightsStore)
 
 
-def model_store(name: str, namespace: str | None = None):
+def model_store(name: str, namespace: str | None = None, gated: bool = False):
     """The named ``ModelStore`` actor, created if it does not exist yet, on the caller's node.
 
     Its weights and reset states live in memory: on a worker node that goes away, Ray would
@@ -89,7 +112,7 @@ def model_store(name: str, namespace: str | None = None):
     here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
     return ModelStore.options(
         name=name, namespace=namespace, get_if_exists=True, scheduling_strategy=here
-    ).remote()
+    ).remote(gated)
 
 
 def to_numpy_weights(model: WorldModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -7,6 +7,7 @@ published version and the version seen by env runners never goes backwards.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import ray
@@ -43,6 +44,17 @@ class _TrainerProcess(ModelTrainer):
 
     def node_id(self) -> str:
         return ray.get_runtime_context().get_node_id()
+
+    def fresh_error(self, episodes: list, horizon: int) -> dict[str, float]:
+        """The current model's error on real episodes it has not trained on, and its version
+        (called before ``add_episodes`` of the same episodes)."""
+        return {"model_version": self.version, "mse": self.prediction_error(episodes, horizon)}
+
+    def timed_train(self, n_updates: int) -> dict[str, Any]:
+        """``train`` with the seconds it took in this process (the driver may not wait for it)."""
+        start = time.perf_counter()
+        state = self.train(n_updates)
+        return {**state, "train_seconds": time.perf_counter() - start}
 
     def state(self) -> dict[str, Any]:
         return {

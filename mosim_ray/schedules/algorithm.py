@@ -28,17 +28,15 @@ import numpy as np
 import ray
 from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN
 
-from mosim_ray.actors.model_store import model_store
-from mosim_ray.actors.model_trainer import ModelTrainerActor
 from mosim_ray.actors.placement import plan_placement
 from mosim_ray.actors.ray_session import start_ray
 from mosim_ray.envs.rllib import register_envs
-from mosim_ray.envs.world_models import resolve_world_model
 from mosim_ray.sac.algorithm import FastSAC
 from mosim_ray.sac.evaluation import RealEvaluator
 from mosim_ray.schedules.config import MoSimSACConfig
 from mosim_ray.schedules.counts import Counts, Seconds
 from mosim_ray.schedules.few_shot import FewShot
+from mosim_ray.schedules.model_link import ModelLink
 from mosim_ray.schedules.on_policy import OnPolicy
 from mosim_ray.schedules.settings import MoSimSettings
 from mosim_ray.tasks import check_task_name
@@ -102,30 +100,15 @@ class MoSimSAC(FastSAC):
         self.mosim = s
         self.seed = int(self.config.seed or 0)
         work = Path(s.work_dir or Path(self.logdir) / "mosim_trainer")
-        self._store = model_store(self._names["store"])
-        t = s.trainer
-        trainer_config = dict(
-            batch_size=t.batch, horizon=t.horizon, lr=t.lr, seed=self.seed, device=t.device
-        )
-        data = str(Path(s.data).resolve()) if s.data else None
-        self._trainer = ModelTrainerActor.options(
-            name=self._names["trainer"], **self.placement.trainer_options
-        ).remote(
-            resolve_world_model(s.task, s.checkpoint),
-            str(work / "trainer"),
-            data,
-            trainer_config,
-            self._names["store"],
-        )
-        self.wait_placed([self._trainer.node_id.remote()], "model trainer")
-        self.model_version = ray.get(self._trainer.publish_now.remote())
+        self.model = ModelLink(s, self._names, self.placement.trainer_options, self.seed, work)
+        self.wait_placed([self.model.trainer.node_id.remote()], "model trainer")
+        self.model.start()
         self.counts, self.seconds = Counts(), Seconds()
         self.curve: list[dict[str, Any]] = []
         self.density_fits: list[dict[str, float]] = []
         if s.penalty.refit_every and not s.penalty.density:
             self.refit_density()  # env runners start with a penalty, not without one
         self.runner_versions: list[int] = []
-        self.fresh_errors: list[dict[str, float]] = []
         self._last_eval: dict[str, float] = {}
         self._next_eval = 0
         super().setup(config)
@@ -175,67 +158,52 @@ class MoSimSAC(FastSAC):
 
     def model_updates(self, steps: int) -> None:
         """The model updates owed after ``steps`` steps (imagined or real) in all; they wait
-        while the trainer holds no real data to train on."""
+        while the trainer holds no real data to train on. The previous update is confirmed first
+        (its weights released to the env runners and branches), then the new one starts; with
+        ``trainer.overlap`` the learner goes on while it trains."""
         t = self.mosim.trainer
         owed = steps // t.update_every - self.counts.model_updates
         if owed <= 0 or not self.schedule.ready_to_train(self):
             return
-        start = time.perf_counter()
-        state = ray.get(self._trainer.train.remote(owed * t.steps_per_update))
+        self.confirm_model()
+        self.model.update(owed * t.steps_per_update)
         before = self.counts.model_updates
         self.counts.model_updates += owed
         self.counts.model_gradient_steps += owed * t.steps_per_update
-        self.model_version = int(state["version"])
-        self.seconds.model_training += time.perf_counter() - start
+        if not t.overlap:
+            self.confirm_model()
         self.schedule.after_model_updates(self, before)
+
+    def confirm_model(self) -> None:
+        """The update in flight, if any, done and released; the schedule hears of it."""
+        times = self.model.confirm()
+        if times is not None:
+            self.seconds.waiting += times[0]
+            self.seconds.model_training += times[1]
+            self.schedule.after_confirm(self)
+
+    @property
+    def model_version(self) -> int:
+        """The newest model version the env runners and branches may use."""
+        return self.model.version
 
     def refit_density(self) -> None:
         """The trainer refits the penalty's flow to all its real data; env runners (and the
         on-policy branches) pick the new flow up from the model store with the weights."""
         start = time.perf_counter()
         seed = self.seed + self.counts.density_fits
-        config, state, report = ray.get(
-            self._trainer.fit_density.remote(self.mosim.penalty.refit_steps, seed)
-        )
-        version = ray.get(self._store.publish_density.remote(config, state))
+        version, report = self.model.refit_density(self.mosim.penalty.refit_steps, seed)
         self.counts.density_fits += 1
-        self.density_fits.append(
-            {
-                "version": version,
-                "real_steps": self.counts.real_steps,
-                "transitions": report["transitions"],
-                "val_log_prob": report["val_log_prob"],
-                "seconds": report["seconds"],
-            }
-        )
+        keys = ("transitions", "val_log_prob", "seconds")
+        fit = {"version": version, "real_steps": self.counts.real_steps}
+        self.density_fits.append({**fit, **{k: report[k] for k in keys}})
         self.seconds.density_fitting += time.perf_counter() - start
 
-    def ingest(self, episodes: list) -> int:
-        """Fresh real episodes (or segments) to the trainer; first the current model's error on
-        them, which no training has seen yet. Returns how many were new to the trainer."""
-        if not episodes:
-            return 0
-        horizon = self.mosim.trainer.horizon
-        err = ray.get(self._trainer.prediction_error.remote(episodes, horizon))
-        if np.isfinite(err):
-            self.fresh_errors.append(
-                {
-                    "model_version": self.model_version,
-                    "mse": err,
-                    "real_steps": self.counts.real_steps,
-                }
-            )
-        return ray.get(self._trainer.add_episodes.remote(episodes))
-
-    def publish_resets(self) -> None:
-        """The newest ``reset_states`` real states of the trainer's dataset (the starting data and
-        every round so far) become where imagined episodes start."""
-        states, contexts = ray.get(self._trainer.reset_states.remote(self.mosim.reset_states))
-        ray.get(self._store.publish_resets.remote(states, contexts))
-
     def finish(self) -> None:
-        """End of a run: what the schedule still holds to the trainer, and a last evaluation."""
+        """End of a run: what the schedule still holds to the trainer, the update in flight
+        confirmed, and a last evaluation."""
         self.schedule.finish(self)
+        self.confirm_model()
         self.evaluate()
 
     def evaluate(self) -> None:
@@ -293,7 +261,7 @@ class MoSimSAC(FastSAC):
         remote = self.config.num_env_runners > 0
         collectors = getattr(self.schedule, "collectors", [])
         return {
-            "trainer": [ray.get(self._trainer.node_id.remote())],
+            "trainer": [self.model.node()],
             "collectors": ray.get([c.node_id.remote() for c in collectors]),
             "env_runners": list(
                 self.env_runner_group.foreach_env_runner(node, local_env_runner=not remote)
@@ -303,7 +271,7 @@ class MoSimSAC(FastSAC):
     # --- results, checkpoints, shutdown ----------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """Counts, last evaluation, time by activity and the curve (for the run's result JSON)."""
-        held = ray.get(self._trainer.state.remote())
+        held = self.model.state()
         return {
             "task": self.mosim.task,
             "schedule": self.mosim.schedule,
@@ -314,7 +282,7 @@ class MoSimSAC(FastSAC):
             "trainer_model_version": held["version"],
             "seconds": self.seconds.as_dict(),
             "curve": list(self.curve),
-            "fresh_data_error": list(self.fresh_errors),
+            "fresh_data_error": list(self.model.fresh_data_errors()),
             "density_fits_log": list(self.density_fits),
             "env_runner_version_min_per_iteration": list(self.runner_versions),
             "placement": dataclasses.asdict(self.placement),
@@ -341,10 +309,10 @@ class MoSimSAC(FastSAC):
         if getattr(self, "_evaluator", None) is not None:
             self._evaluator.stop()
         super().cleanup()
-        collectors = getattr(getattr(self, "schedule", None), "collectors", [])
-        for actor in [*collectors, getattr(self, "_trainer", None), getattr(self, "_store", None)]:
-            if actor is not None:
-                ray.kill(actor, no_restart=True)
+        for actor in getattr(getattr(self, "schedule", None), "collectors", []):
+            ray.kill(actor, no_restart=True)
+        if getattr(self, "model", None) is not None:
+            self.model.kill()
 
 
 __all__ = ["MOSIM", "MoSimSAC", "MoSimSACConfig"]

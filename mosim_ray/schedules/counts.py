@@ -41,6 +41,9 @@ class Seconds:
 
     real_collection: float = 0.0
     model_training: float = 0.0
+    """the trainer's own training time (beside the learner's work when updates overlap)"""
+    waiting: float = 0.0
+    """the driver waiting for the trainer (a model update still running when the next is due)"""
     imagined_steps: float = 0.0
     policy_updates: float = 0.0
     evaluation: float = 0.0

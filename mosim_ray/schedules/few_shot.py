@@ -61,7 +61,7 @@ class FewShot:
             for _ in range(algo.placement.collectors)
         ]
         self.next_round = f.imagined_per_round
-        algo.publish_resets()
+        algo.model.publish_resets(self.s.reset_states)
         algo.wait_placed([c.node_id.remote() for c in self.collectors], "collectors")
 
     def step(self, algo: MoSimSAC) -> None:
@@ -87,8 +87,8 @@ class FewShot:
         module = algo.get_module()
         refs = [c.collect.remote(module, [base + i], steps) for i, c in enumerate(self.collectors)]
         episodes = [ep for r in ray.get(refs) for ep in r]
-        new = algo.ingest(episodes)
-        algo.publish_resets()
+        new = ray.get(algo.model.ingest(episodes, algo.counts.real_steps))
+        algo.model.publish_resets(self.s.reset_states)
         algo.counts.rounds += 1
         algo.counts.real_episodes += new
         algo.counts.real_steps += new * steps
@@ -102,6 +102,9 @@ class FewShot:
 
     def after_model_updates(self, algo: MoSimSAC, before: int) -> None:
         """Density refits follow real rounds here, not model updates."""
+
+    def after_confirm(self, algo: MoSimSAC) -> None:
+        """The env runners pull the released model themselves."""
 
     def finish(self, algo: MoSimSAC) -> None:
         """Every real round went to the trainer as it came: nothing is left to send."""

@@ -14,7 +14,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import ray
 from ray.rllib.utils.metrics import REPLAY_BUFFER_ADD_DATA_TIMER, TIMERS
 
 from mosim_ray.envs.imagined import ImaginedVecEnv, ResetPool
@@ -55,7 +54,9 @@ class OnPolicy:
         self.imagined = TransitionReplayBuffer(capacity, seed=algo.config.seed)
         self.branch_credit = 0.0
         self.branches = self.make_branches(algo)
-        self.dataset_pool_version = -1
+        self.dataset_pool = None
+        if self.s.on_policy.branch_from == "dataset" and self.s.data:
+            self.dataset_pool = algo.model.reset_states(self.s.reset_states)
 
     def make_branches(self, algo: MoSimSAC) -> BranchRollouts:
         s = self.s
@@ -99,15 +100,24 @@ class OnPolicy:
             algo.evaluate()
 
     def ingest(self, algo: MoSimSAC, segments: list) -> None:
-        new = algo.ingest(segments)
-        algo.counts.real_segments += new
-        self.has_data = self.has_data or new > 0
+        """Real segments to the trainer (no wait: they queue behind an update in flight). Their
+        ids are new by construction, so each counts once."""
+        if segments:
+            algo.model.ingest(segments, algo.counts.real_steps)
+            algo.counts.real_segments += len(segments)
+            self.has_data = True
 
     def ready_to_train(self, algo: MoSimSAC) -> bool:
         """Open real episodes long enough for a training window go to the trainer first; without
         starting data, model updates wait (owed, not dropped) until the first window is in."""
         self.ingest(algo, self.segments.cut(self.s.trainer.horizon + 1))
         return self.has_data
+
+    def after_confirm(self, algo: MoSimSAC) -> None:
+        """With ``branch_from="dataset"``, the branches' pool is the trainer's newest real states,
+        fetched now, while the trainer is idle (between updates)."""
+        if self.s.on_policy.branch_from == "dataset":
+            self.dataset_pool = algo.model.reset_states(self.s.reset_states)
 
     def after_model_updates(self, algo: MoSimSAC, before: int) -> None:
         every = self.s.penalty.refit_every
@@ -116,16 +126,11 @@ class OnPolicy:
 
     def branch_pool(self, algo: MoSimSAC) -> tuple[np.ndarray, np.ndarray]:
         """Where branches start (``branch_from``): the policy's real states, or the trainer's
-        newest real states (fetched again after each model update, when it has new ones)."""
-        if self.s.on_policy.branch_from == "policy":
-            return self.segments.reset_pool()
-        if self.dataset_pool_version != algo.counts.model_updates:
-            try:
-                pool = ray.get(algo._trainer.reset_states.remote(self.s.reset_states))
-            except ValueError:  # no starting data and no segment ingested yet
-                return self.segments.reset_pool()
-            self.dataset_pool, self.dataset_pool_version = pool, algo.counts.model_updates
-        return self.dataset_pool
+        newest real states as of the last confirmed model update (before the first one, and with
+        no starting data, the policy's)."""
+        if self.s.on_policy.branch_from == "dataset" and self.dataset_pool is not None:
+            return self.dataset_pool
+        return self.segments.reset_pool()
 
     def mixed_batch(self, algo: MoSimSAC, n: int) -> dict[str, np.ndarray]:
         """``n`` transitions: ``real_fraction`` real, the rest imagined (all real while there are

@@ -49,6 +49,10 @@ class TrainerSettings:
     device: str = "auto"
     """where the trainer trains: "auto" (the GPU Ray gives it when the cluster has one, else the
     CPU), "cpu", "cuda" or "cuda:N" """
+    overlap: bool = True
+    """the trainer trains while the learner updates the policy (both cores busy): an update's
+    weights reach the imagined steps once the next update is due; false: the learner waits for
+    every update"""
 
     def __post_init__(self) -> None:
         check_positive(self, ("update_every", "steps_per_update", "batch", "horizon"))
