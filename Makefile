@@ -33,6 +33,7 @@ demo: $(STAMP)
 
 # pytest exits 5 when it collects no test: that fails here, as any non-zero code does.
 test: lint
+	$(PY) benchmarks/report.py --check
 	$(PY) -m pytest -q
 
 # The inner loop: every test that starts no Ray and takes seconds, not minutes.

@@ -52,6 +52,7 @@ KIND = RunKind(
     columns=("real_return_std", "real_steps", "imagined_steps", "model_version"),
     trial_resources=schedule.trial_resources,
     check=schedule.check,
+    curve=schedule.curve,
     inputs=(
         "checkpoint",
         "data",

@@ -41,6 +41,9 @@ class RunKind:
     """``(config, cpus, gpus) -> Tune resources`` of one trial (None: cpus and gpus alone)"""
     metrics: Callable[[Any], set[str]] | None = None
     """the result keys a run of this config reports (None: not checked)"""
+    curve: Callable[[dict[str, Any]], list[dict[str, float]]] | None = None
+    """the learning curve of a result as points {real_steps (every real step behind the run,
+    starting data included), return_mean, return_std}: what experiments report"""
     check: Callable[[Any], None] | None = None
     """checks that need more than the config's own fields (a checkpoint that must simulate the
     task), run before Ray starts; raise ValueError"""

@@ -115,6 +115,18 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
+def curve(result: dict[str, Any]) -> list[dict[str, float]]:
+    """Real steps are the env steps (no starting data)."""
+    return [
+        {
+            "real_steps": p["env_steps"],
+            "return_mean": p["real_return_mean"],
+            "return_std": p["real_return_std"],
+        }
+        for p in result["curve"]
+    ]
+
+
 KIND = RunKind(
     name="real_sac",
     config=RealSacConfig,
@@ -124,4 +136,5 @@ KIND = RunKind(
     summary=summary,
     point=point,
     columns=("real_return_std", "env_steps"),
+    curve=curve,
 )

@@ -192,6 +192,19 @@ def check(config: ScheduleConfig) -> None:
     resolve_world_model(config.task, config.checkpoint)
 
 
+def curve(result: dict[str, Any]) -> list[dict[str, float]]:
+    """Real steps include the starting data (what the trainer held beyond the policy's)."""
+    starting = result["trainer_real_steps"] - result["real_steps"]
+    return [
+        {
+            "real_steps": starting + p["real_steps"],
+            "return_mean": p["real_return_mean"],
+            "return_std": p["real_return_std"],
+        }
+        for p in result["curve"]
+    ]
+
+
 def point(p: dict[str, Any]) -> str:
     return (
         f"  {p['real_steps']:,} real, {p['imagined_steps']:,} imagined, "

@@ -181,6 +181,17 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
+def curve(result: dict[str, Any]) -> list[dict[str, float]]:
+    """One point: the final policy, at the real steps behind the world model."""
+    return [
+        {
+            "real_steps": result["real_steps"],
+            "return_mean": result["real_return_mean"],
+            "return_std": result["real_return_std"],
+        }
+    ]
+
+
 def check(config: ZeroShotConfig) -> None:
     """The world model (given or shipped) simulates the task's robot."""
     from mosim_ray.envs.world_models import resolve_world_model
@@ -199,6 +210,7 @@ KIND = RunKind(
     point=point,
     columns=("real_return_std", "imagined_steps"),
     check=check,
+    curve=curve,
     inputs=(
         "checkpoint",
         "baseline",

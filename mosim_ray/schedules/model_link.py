@@ -40,9 +40,12 @@ class ModelLink:
         }
         data = str(Path(s.data).resolve()) if s.data else None
         self.trainer = ModelTrainerActor.options(name=names["trainer"], **trainer_options).remote(
-            resolve_world_model(s.task, s.checkpoint), str(work / "trainer"), data, config,
+            resolve_world_model(s.task, s.checkpoint),
+            str(work / "trainer"),
+            data,
+            config,
             names["store"],
-        )  # fmt: skip
+        )
         self.horizon = t.horizon
         self.version = 0
         """the newest version released to the env runners and branches"""

@@ -1,0 +1,65 @@
+"""The docs' tables from the results: nothing typed by hand.
+
+    python benchmarks/report.py            # rewrite the tables, headline.json and the plots
+    python benchmarks/report.py --check    # exit 1 when the docs differ from what the results give
+
+Reads every experiment (``benchmarks/experiments/*.yaml``) and its seed files
+(``benchmarks/results/<name>/seed<N>.json``), and writes between markers in BENCHMARKS.md and
+README.md (``<!-- report:headline -->`` ... ``<!-- /report:headline -->``), the rows to
+``benchmarks/results/headline.json`` and one plot per task (``headline_<task>.png``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ("BENCHMARKS.md", "README.md")
+HEADLINE = Path("benchmarks/results/headline.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--check", action="store_true", help="compare only; exit 1 on a difference")
+    args = p.parse_args(argv)
+    import os
+
+    os.chdir(ROOT)
+    from mosim_ray.experiments.report import (
+        headline_json,
+        headline_markdown,
+        headline_rows,
+        plot_task,
+        replace_between,
+    )
+    from mosim_ray.experiments.spec import load_experiment
+
+    experiments = [
+        load_experiment(f) for f in sorted(Path("benchmarks/experiments").glob("*.yaml"))
+    ]
+    rows = headline_rows(experiments)
+    wanted = {HEADLINE: headline_json(rows)}
+    table = headline_markdown(rows)
+    for doc in DOCS:
+        wanted[Path(doc)] = replace_between(Path(doc).read_text(), "headline", table)
+    stale = [
+        str(path) for path, text in wanted.items() if not path.is_file() or path.read_text() != text
+    ]
+    if args.check:
+        if stale:
+            print(f"stale: {', '.join(stale)}; run python benchmarks/report.py", file=sys.stderr)
+            return 1
+        print(f"report up to date: {len(rows)} rows")
+        return 0
+    for path, text in wanted.items():
+        path.write_text(text)
+    for task in sorted({r["task"] for r in rows if r["n_seeds"]}):
+        plot_task(task, experiments, Path(f"benchmarks/results/headline_{task}.png"))
+    print(f"{len(rows)} rows; rewrote {', '.join(stale) or 'nothing'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

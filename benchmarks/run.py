@@ -1,0 +1,95 @@
+"""Run an experiment's missing seeds: ``benchmarks/experiments/<name>.yaml`` ->
+``benchmarks/results/<name>/seed<N>.json``.
+
+    python benchmarks/run.py sac_cheetah-run                 # every seed the file lists
+    python benchmarks/run.py sac_cheetah-run --seeds 0-2     # a range (or a list: 0,3,4)
+    python benchmarks/run.py sac_cheetah-run --jobs 2        # two seeds side by side (1 thread each)
+
+Stop it at any time; the same command goes on (finished seeds skipped, built inputs reused, a
+seed's unfinished run started again). Commit finished seed files as they land.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def parse_seeds(text: str) -> list[int]:
+    seeds: list[int] = []
+    for part in text.split(","):
+        lo, sep, hi = part.partition("-")
+        seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+    return seeds
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("name", help="experiment name (a file in benchmarks/experiments/)")
+    p.add_argument(
+        "--seeds", default=None, help="seeds to run, e.g. 0-4 or 0,2 (default: the file's)"
+    )
+    p.add_argument("--jobs", type=int, default=1, help="seeds run side by side, one thread each")
+    p.add_argument("--threads", type=int, default=None, help="torch threads of each run")
+    p.add_argument("--no-progress", action="store_true")
+    args = p.parse_args(argv)
+    import os
+
+    os.chdir(HERE.parent)  # experiment files name run files relative to the repository
+    from mosim_ray.config import ConfigError
+    from mosim_ray.experiments.runner import missing_seeds, run_seed
+    from mosim_ray.experiments.spec import load_experiment
+
+    try:
+        exp = load_experiment(HERE / "experiments" / f"{args.name}.yaml")
+        seeds = parse_seeds(args.seeds) if args.seeds else list(exp.seeds)
+    except (ConfigError, ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    todo = missing_seeds(exp, seeds)
+    print(f"{exp.name}: {len(seeds) - len(todo)} of {len(seeds)} seeds done; running {todo}")
+    if args.jobs > 1 and len(todo) > 1:
+        return run_side_by_side(args.name, todo, args.jobs)
+    from mosim_ray.actors.ray_session import start_ray
+
+    start_ray()
+    command = " ".join(["python benchmarks/run.py", *(argv or sys.argv[1:])])
+    for seed in todo:
+        changes = {"threads": args.threads} if args.threads else None
+        data = run_seed(exp, seed, progress=not args.no_progress, command=command, changes=changes)
+        print(f"{exp.name} seed {seed}: {data['final']} ({data['wall_s']:.0f} s)", flush=True)
+    return 0
+
+
+def run_side_by_side(name: str, seeds: list[int], jobs: int) -> int:
+    """Seeds in ``jobs`` processes at once, each with one torch thread."""
+    import time
+
+    pending, running, failed = list(seeds), [], 0
+    while pending or running:
+        while pending and len(running) < jobs:
+            seed = str(pending.pop(0))
+            cmd = [
+                sys.executable,
+                __file__,
+                name,
+                "--seeds",
+                seed,
+                "--threads",
+                "1",
+                "--no-progress",
+            ]
+            running.append(subprocess.Popen(cmd))
+        time.sleep(1)
+        for proc in [p for p in running if p.poll() is not None]:
+            running.remove(proc)
+            failed += proc.returncode != 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""What one seed costs: on-policy MoSimSAC end to end against its arithmetic floor and peers.
+
+    python benchmarks/schedule_speed.py                       # about 12 minutes
+    python benchmarks/schedule_speed.py --quick --json /tmp/s.json   # about 3 minutes, noisier
+
+One process, side by side, on this machine (cheetah-run, 5 policy updates per real step, batch
+256, 256x256 networks):
+
+(a) ``floor``: a plain-PyTorch SAC update (eager, 2 threads), measured first and last;
+(b) ``on_policy``: MoSimSAC on-policy with the long-branch recipe (20-step branches from the whole
+    dataset, one a real step, 10% real batches), trainer updates overlapping the learner; and the
+    same with ``trainer.overlap=false`` (what the overlap buys);
+(c) ``control``: the same updates per real step without a model (real-env SAC, ours);
+(d) ``sb3``: Stable-Baselines3's SAC with the same network, batch and updates per step (the peer
+    most users would reach for; ``pip install -e '.[bench]'``), on the same real env.
+
+Each on-policy run starts from the shipped cheetah-run model and 10,000 random real steps, and
+is timed after learning starts; its real steps per second, plus evaluation every 5,000 real
+steps (10 episodes, timed), give the hours a 100k-real-step seed takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+TASK = "cheetah-run"
+UPDATES_PER_REAL_STEP = 5
+BATCH = 256
+EVAL_EVERY = 5000
+RECIPE = {
+    "on_policy.branch_from": "dataset",
+    "on_policy.branch_length": 20,
+    "on_policy.branches_per_real_step": 1.0,
+    "on_policy.real_fraction": 0.1,
+    "trainer.steps_per_update": 20,
+    "overrides.training_intensity": UPDATES_PER_REAL_STEP * BATCH,
+}
+
+
+def floor_updates(seconds: float) -> float:
+    import torch
+    from learner_speed import floor_updates_per_second
+
+    torch.set_num_threads(2)
+    return floor_updates_per_second(17, 6, seconds)  # cheetah-run: obs 17, action 6
+
+
+def starting_data(folder: Path) -> str:
+    from mosim_ray.runs.collect import random_data
+
+    return random_data(TASK, 20, 500, folder, seed=0)
+
+
+def on_policy(real_steps: int, data: str, out: Path, overlap: bool) -> dict[str, Any]:
+    from mosim_ray.config import replace_dotted
+    from mosim_ray.runs import get_kind
+
+    kind = get_kind("on_policy")
+    config = replace_dotted(
+        kind.config(task=TASK, data=data, real_steps=real_steps, learning_starts=256),
+        {**RECIPE, "trainer.overlap": overlap, "eval.every": 10**9, "eval.episodes": 10},
+    )
+    result = kind.run(config, out)
+    s = result["seconds"]
+    busy = result["wall_s"] - s["evaluation"]
+    return {
+        "real_steps": result["real_steps"],
+        "policy_updates": result["policy_updates"],
+        "wall_s": result["wall_s"],
+        "seconds": s,
+        "real_steps_per_s": result["real_steps"] / busy,
+        "updates_per_s": result["policy_updates"] / busy,
+        "eval_seconds": s["evaluation"] / max(1, len(result["curve"])),
+    }
+
+
+def control(real_steps: int, out: Path) -> dict[str, Any]:
+    from mosim_ray.config import replace_dotted
+    from mosim_ray.runs import get_kind
+
+    kind = get_kind("real_sac")
+    config = replace_dotted(
+        kind.config(task=TASK, env_steps=real_steps, learning_starts=256, threads=2),
+        {"overrides.training_intensity": UPDATES_PER_REAL_STEP * BATCH, "eval.every": 10**9},
+    )
+    result = kind.run(config, out)
+    updates = (result["env_steps"] - 256) * UPDATES_PER_REAL_STEP
+    return {
+        "env_steps": result["env_steps"],
+        "wall_s": result["wall_s"],
+        "updates_per_s": updates / result["wall_s"],
+    }
+
+
+def sb3(real_steps: int) -> dict[str, Any] | None:
+    try:
+        from stable_baselines3 import SAC
+    except ImportError:
+        return None
+    import torch
+
+    from mosim_ray.envs.real import RealEnv
+
+    torch.set_num_threads(2)
+    model = SAC(
+        "MlpPolicy",
+        RealEnv(TASK),
+        policy_kwargs={"net_arch": [256, 256]},
+        batch_size=BATCH,
+        train_freq=1,
+        gradient_steps=UPDATES_PER_REAL_STEP,
+        learning_starts=256,
+        buffer_size=1_000_000,
+        device="cpu",
+        seed=0,
+        verbose=0,
+    )
+    start = time.perf_counter()
+    model.learn(total_timesteps=real_steps)
+    wall = time.perf_counter() - start
+    updates = (real_steps - 256) * UPDATES_PER_REAL_STEP
+    return {"env_steps": real_steps, "wall_s": wall, "updates_per_s": updates / wall}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="short runs: about 3 minutes in all")
+    p.add_argument("--json", default=str(HERE / "results" / "schedule_speed.json"))
+    args = p.parse_args(argv)
+    steps = 600 if args.quick else 2500
+    floor_s = 5.0 if args.quick else 15.0
+
+    from mosim_ray.actors.ray_session import start_ray
+    from mosim_ray.runs.provenance import provenance, write_json
+
+    record = provenance(" ".join(["python benchmarks/schedule_speed.py", *(argv or sys.argv[1:])]))
+    start_ray(num_cpus=2)
+    work = Path(tempfile.mkdtemp(prefix="schedule_speed-"))
+    data = starting_data(work / "data")
+    floor_before = floor_updates(floor_s)
+    runs = {
+        "on_policy": on_policy(steps, data, work / "on_policy", overlap=True),
+        "on_policy_serial": on_policy(steps, data, work / "serial", overlap=False),
+        "control": control(steps, work / "control"),
+        "sb3": sb3(steps),
+    }
+    floor_after = floor_updates(floor_s)
+    floor = (floor_before + floor_after) / 2
+    best = runs["on_policy"]
+    floor_steps = floor / UPDATES_PER_REAL_STEP
+    evals = 100_000 / EVAL_EVERY
+    hours = (100_000 / best["real_steps_per_s"] + evals * best["eval_seconds"]) / 3600
+    result = {
+        "task": TASK,
+        "updates_per_real_step": UPDATES_PER_REAL_STEP,
+        "seeds_at_once": 1,
+        "on_policy_real_steps_per_s": best["real_steps_per_s"],
+        "floor_updates_per_s": floor,
+        "floor_updates_per_s_before_after": [floor_before, floor_after],
+        "floor_real_steps_per_s": floor_steps,
+        "ratio_to_floor": best["real_steps_per_s"] / floor_steps,
+        "hours_per_100k_real_steps": hours,
+        "overlap_speedup": best["real_steps_per_s"] / runs["on_policy_serial"]["real_steps_per_s"],
+        "ours_updates_per_s": runs["control"]["updates_per_s"],
+        "peer_sb3_updates_per_s": None if runs["sb3"] is None else runs["sb3"]["updates_per_s"],
+        "runs": runs,
+        "quick": args.quick,
+        "load_average": list(os.getloadavg()),
+        **record,
+    }
+    write_json(result, args.json)
+    keys = (
+        "on_policy_real_steps_per_s",
+        "floor_real_steps_per_s",
+        "ratio_to_floor",
+        "hours_per_100k_real_steps",
+        "overlap_speedup",
+        "ours_updates_per_s",
+        "peer_sb3_updates_per_s",
+    )
+    for key in keys:
+        value = result[key]
+        print(f"{key:>28}: {value:.3f}" if isinstance(value, float) else f"{key:>28}: {value}")
+    print(f"-> {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The report: headline rows from the seed files, markdown tables between markers in the docs,
+``headline.json`` and plots against the published curves. Nothing typed by hand.
+
+A row is one arm on one task at one real-step count (starting data included), over the reported
+seeds (0-99): mean, interquartile mean and a 95% bootstrap interval of the mean, the evaluation
+at that count (never the best on the way).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mosim_ray.experiments import reference
+from mosim_ray.experiments.runner import RESULTS, load_seed_files
+from mosim_ray.experiments.spec import Experiment
+from mosim_ray.experiments.stats import SeedSummary
+
+REPORTED_SEEDS = range(0, 100)
+STEP_TOLERANCE = 0.01
+"""an evaluation counts for step S when it came at S to S * (1 + this): schedules evaluate at the
+first iteration past S (a rollout fragment of a few steps later)"""
+
+
+def value_at(curve: list[dict[str, float]], step: int) -> float | None:
+    """The first evaluation at ``step`` (within the tolerance), else None."""
+    for point in curve:
+        if step <= point["real_steps"] <= step * (1 + STEP_TOLERANCE):
+            return float(point["return_mean"])
+    return None
+
+
+def headline_rows(experiments: list[Experiment], results: Path = RESULTS) -> list[dict[str, Any]]:
+    rows = []
+    for exp in experiments:
+        if exp.report is None:
+            continue
+        files = [f for f in load_seed_files(exp.name, results) if f["seed"] in REPORTED_SEEDS]
+        for step in exp.report.steps:
+            got = [(f["seed"], value_at(f["curve"], step)) for f in files]
+            got = [(s, v) for s, v in got if v is not None]
+            summary = SeedSummary(tuple(s for s, _ in got), tuple(v for _, v in got))
+            lo, hi = summary.ci95
+            rows.append(
+                {
+                    "task": exp.report.task,
+                    "arm": exp.report.arm,
+                    "real_steps": step,
+                    "n_seeds": summary.n,
+                    "seeds": list(summary.seeds),
+                    "per_seed": [round(v, 2) for v in summary.per_seed],
+                    "mean": _round(summary.mean),
+                    "iqm": _round(summary.iqm),
+                    "ci95": [_round(lo), _round(hi)],
+                    "experiment": exp.name,
+                }
+            )
+    return rows
+
+
+def _round(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(float(x), 2)
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1f}"
+
+
+def headline_markdown(rows: list[dict[str, Any]]) -> str:
+    """One table per task: our arms at each step count, then the published methods there."""
+    if not rows:
+        return "No experiment has a finished reported seed yet.\n"
+    out = []
+    for task in sorted({r["task"] for r in rows}):
+        mine = [r for r in rows if r["task"] == task]
+        out += [
+            f"**{task}**\n",
+            "| arm | real steps | seeds | mean | IQM | 95% CI of the mean |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        for r in sorted(mine, key=lambda r: (r["real_steps"], r["arm"])):
+            ci = "n/a" if r["ci95"][0] is None else f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]"
+            out.append(
+                f"| {r['arm']} | {r['real_steps']:,} | {r['n_seeds']} | {_fmt(r['mean'])} | "
+                f"{_fmt(r['iqm'])} | {ci} |"
+            )
+        steps = sorted({r["real_steps"] for r in mine})
+        published = [a for s in steps for a in reference.published(task, s)]
+        if published:
+            out += [
+                "",
+                "| published | control steps | seeds | mean | range over seeds |",
+                "|---|---:|---:|---:|---|",
+            ]
+            for a in sorted(published, key=lambda a: (a.env_step, -a.mean)):
+                name = reference.NAMES.get(a.method, a.method)
+                out.append(
+                    f"| {name} | {a.env_step:,} | {a.n_seeds} | {a.mean:.1f} | "
+                    f"[{a.low:.1f}, {a.high:.1f}] |"
+                )
+        out.append("")
+    return "\n".join(out)
+
+
+def replace_between(text: str, name: str, body: str) -> str:
+    """``text`` with what lies between ``<!-- report:NAME -->`` and ``<!-- /report:NAME -->``
+    replaced by ``body``."""
+    start, end = f"<!-- report:{name} -->", f"<!-- /report:{name} -->"
+    if start not in text or end not in text:
+        raise ValueError(f"markers {start} ... {end} not found")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body.rstrip()}\n{end}{tail}"
+
+
+def headline_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps({"rows": rows}, indent=1) + "\n"
+
+
+def plot_task(
+    task: str, experiments: list[Experiment], path: Path, results: Path = RESULTS
+) -> None:
+    """Our arms' mean real return with a 95% band over seeds against real steps, over the
+    published methods' mean curves."""
+    from mosim_ray.eval.plots import _pyplot
+    from mosim_ray.experiments.stats import bootstrap_ci
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    top = 0
+    for exp in experiments:
+        if exp.report is None or exp.report.task != task:
+            continue
+        files = [f for f in load_seed_files(exp.name, results) if f["seed"] in REPORTED_SEEDS]
+        steps = sorted({round(p["real_steps"], -2) for f in files for p in f["curve"]})
+        xs, mean, lo, hi = [], [], [], []
+        for s in steps:
+            vals = [v for f in files if (v := value_at(f["curve"], s)) is not None]
+            if vals:
+                xs.append(s)
+                mean.append(np.mean(vals))
+                band = bootstrap_ci(np.array(vals))
+                lo.append(band[0])
+                hi.append(band[1])
+        if xs:
+            top = max(top, max(xs))
+            ax.plot(xs, mean, "o-", ms=3, label=f"{exp.report.arm} ({len(files)} seeds)")
+            ax.fill_between(xs, lo, hi, alpha=0.2)
+    for (method, t), curve in sorted(reference.curves().items()):
+        if t != task or not top:
+            continue
+        xs = [s for s in sorted(curve) if s <= top * 1.05]
+        if xs:
+            ax.plot(
+                xs,
+                [np.mean(curve[s]) for s in xs],
+                "--",
+                lw=1,
+                label=f"{reference.NAMES.get(method, method)} (published)",
+            )
+    ax.set_xlabel("real env steps (starting data included)")
+    ax.set_ylabel("real return (evaluation)")
+    ax.set_title(f"{task}: seeds 0-99, mean and 95% bootstrap band")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,139 @@
+"""``Experiment``: a run kind, its settings, the seeds, and the inputs each seed builds.
+
+``benchmarks/experiments/<name>.yaml``::
+
+    kind: on_policy                 # any run kind
+    run: [configs/on_policy.yaml, {task: cheetah-run, real_steps: 90000}]   # as a sweep's run
+    seeds: [0, 1, 2, 3, 4]          # reported seeds are 0-99; 100 and above choose recipes
+    inputs:                         # built per seed, in order, before the run; each sets a field
+      data: {kind: collect, run: {task: cheetah-run, episodes: 20, steps: 500,
+                                  process: {kind: poisson}}}
+      checkpoint: {kind: train, run: {task: cheetah-run, data: "{data}"}, seed_field: training.seed,
+                   output: model}
+    report: {task: cheetah-run, arm: mosim_on_policy, steps: [20000, 40000, 100000]}
+
+Strings may name ``{seed}`` and earlier inputs (``{data}``). Every input and the run get the seed
+(``seed_field``, default ``seed``), so a seed varies everything random: data, starting model,
+policy, evaluation starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mosim_ray.config import ConfigError, defaults, from_dict, load_yaml, overlay, set_dotted
+from mosim_ray.runs import get_kind
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """An input a seed builds with a run kind; its output folder (or a path inside it) becomes
+    the value of the run field it is named after."""
+
+    kind: str
+    run: Any = field(default_factory=dict)
+    """settings: a mapping, a run file's path, or a list of both (as a sweep's ``run``)"""
+    output: str = ""
+    """path inside the input's folder that becomes the value ("": the folder; "model" for a
+    trained model)"""
+    seed_field: str = "seed"
+    """the input's setting that takes the seed ("": none)"""
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """Where an experiment's figures go in the report."""
+
+    task: str
+    arm: str
+    """the row's name (mosim_on_policy, model_free_control, sac, ...)"""
+    steps: tuple[int, ...] = ()
+    """real-step counts (starting data included) at which the figure is the evaluation there"""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    kind: str
+    run: Any
+    seeds: tuple[int, ...]
+    inputs: dict[str, InputSpec] = field(default_factory=dict)
+    report: ReportSpec | None = None
+    seed_field: str = "seed"
+    note: str = ""
+    """what the experiment asks, in a sentence (the report shows it)"""
+
+    def config(self, seed: int, inputs: dict[str, str]) -> Any:
+        """The run's config for ``seed`` with the built inputs' paths."""
+        return build(self.kind, self.run, seed, inputs, self.seed_field, inputs_as_fields=True)
+
+    def input_config(self, name: str, seed: int, built: dict[str, str]) -> Any:
+        spec = self.inputs[name]
+        return build(spec.kind, spec.run, seed, built, spec.seed_field, inputs_as_fields=False)
+
+
+def build(
+    kind: str, run: Any, seed: int, inputs: dict[str, str], seed_field: str, inputs_as_fields: bool
+) -> Any:
+    from mosim_ray.tune.sweep_config import run_layers
+
+    values = fill(run_layers(run, kind), {"seed": seed, **inputs})
+    if inputs_as_fields:
+        for name, path in inputs.items():
+            set_dotted(values, name, path)
+    if seed_field:
+        set_dotted(values, seed_field, seed)
+    cls = get_kind(kind).config
+    return from_dict(cls, overlay(defaults(cls), values), f"{kind} run")
+
+
+def fill(value: Any, names: dict[str, Any]) -> Any:
+    """``value`` with ``{name}`` placeholders in its strings replaced (a whole-string placeholder
+    keeps the value's type)."""
+    if isinstance(value, dict):
+        return {k: fill(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, names) for v in value]
+    if isinstance(value, str) and "{" in value:
+        key = value.strip("{}")
+        if value == "{" + key + "}" and key in names:
+            return names[key]
+        try:
+            return value.format(**names)
+        except KeyError as e:
+            raise ConfigError(
+                f"unknown placeholder {e} in {value!r}; known: {sorted(names)}"
+            ) from None
+    return value
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    path = Path(path)
+    raw = load_yaml(path)
+    known = {"name", "kind", "run", "seeds", "inputs", "report", "seed_field", "note"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
+    get_kind(raw.get("kind", ""))
+    inputs = {}
+    for name, spec in (raw.get("inputs") or {}).items():
+        inputs[name] = from_dict(InputSpec, spec, f"{path}: inputs.{name}")
+        get_kind(inputs[name].kind)
+    report = raw.get("report")
+    exp = Experiment(
+        name=raw.get("name", path.stem),
+        kind=raw["kind"],
+        run=raw.get("run") or {},
+        seeds=tuple(int(s) for s in raw.get("seeds", [])),
+        inputs=inputs,
+        report=None if report is None else from_dict(ReportSpec, report, f"{path}: report"),
+        seed_field=raw.get("seed_field", "seed"),
+        note=raw.get("note", ""),
+    )
+    placeholders = {n: f"<{n}>" for n in inputs}
+    for name in inputs:  # every setting checked now, not when a seed gets to it
+        exp.input_config(name, 0, placeholders)
+    exp.config(0, placeholders)
+    return exp

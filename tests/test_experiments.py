@@ -1,0 +1,161 @@
+"""Experiments as data: statistics over seeds, experiment files, the runner (real kinds, tiny
+budgets) and the report's tables from seed files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mosim_ray.config import ConfigError
+from mosim_ray.experiments.report import (
+    headline_markdown,
+    headline_rows,
+    replace_between,
+    value_at,
+)
+from mosim_ray.experiments.spec import Experiment, ReportSpec, fill, load_experiment
+from mosim_ray.experiments.stats import bootstrap_ci, iqm
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_iqm_and_bootstrap_on_known_values():
+    assert iqm(np.arange(1, 9)) == pytest.approx(4.5)  # the middle half: 3, 4, 5, 6
+    assert iqm(np.array([0.0, 0.0, 0.0, 1000.0])) == pytest.approx(0.0)
+    assert iqm(np.array([1.0, 2.0, 3.0])) == pytest.approx(2.0)
+    lo, hi = bootstrap_ci(np.array([10.0, 12.0, 11.0, 13.0, 9.0]))
+    assert 9.0 <= lo < 11.0 < hi <= 13.0
+    assert bootstrap_ci(np.array([10.0, 12.0, 11.0])) == bootstrap_ci(np.array([10.0, 12.0, 11.0]))
+    assert bootstrap_ci(np.array([5.0])) == (5.0, 5.0)
+
+
+def test_placeholders_and_bad_files(tmp_path):
+    assert fill({"a": "{data}/x", "b": ["{seed}"], "c": "{seed}"}, {"data": "d", "seed": 3}) == {
+        "a": "d/x",
+        "b": [3],
+        "c": 3,
+    }
+    with pytest.raises(ConfigError, match="unknown placeholder"):
+        fill("{nope}/x", {"seed": 1})
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: real_sac\nrun: {env_stepz: 5}\nseeds: [0]\n")
+    with pytest.raises(ConfigError, match="env_stepz"):
+        load_experiment(bad)
+    bad.write_text("kind: real_sac\nseeds: [0]\nbar: 3\n")
+    with pytest.raises(ConfigError, match="unknown keys"):
+        load_experiment(bad)
+
+
+def test_every_shipped_experiment_loads():
+    files = sorted((ROOT / "benchmarks" / "experiments").glob("*.yaml"))
+    assert files
+    for f in files:
+        exp = load_experiment(f)
+        assert exp.seeds and all(s >= 0 for s in exp.seeds)
+        if exp.report:
+            assert exp.report.steps
+
+
+def _seed_file(folder: Path, name: str, seed: int, curve: list[tuple[int, float]]) -> None:
+    points = [{"real_steps": s, "return_mean": r, "return_std": 0.0} for s, r in curve]
+    path = folder / name / f"seed{seed}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"seed": seed, "curve": points}))
+
+
+def test_headline_rows_take_the_evaluation_at_the_step_not_the_best(tmp_path):
+    exp = Experiment(
+        name="arm",
+        kind="real_sac",
+        run={},
+        seeds=(0, 1, 2, 100),
+        report=ReportSpec(task="cheetah-run", arm="sac", steps=(20000, 40000)),
+    )
+    _seed_file(tmp_path, "arm", 0, [(10000, 50.0), (20000, 100.0), (30000, 900.0), (40000, 200.0)])
+    _seed_file(tmp_path, "arm", 1, [(20004, 120.0), (40000, 180.0)])
+    _seed_file(tmp_path, "arm", 2, [(19000, 999.0), (40000, 190.0)])  # no evaluation at 20k
+    _seed_file(tmp_path, "arm", 100, [(20000, 5000.0), (40000, 5000.0)])  # a choosing seed
+    rows = headline_rows([exp], tmp_path)
+    at20, at40 = rows
+    assert at20["seeds"] == [0, 1] and at20["per_seed"] == [100.0, 120.0] and at20["mean"] == 110.0
+    assert at40["seeds"] == [0, 1, 2] and at40["mean"] == pytest.approx(190.0)
+    lo, hi = at40["ci95"]
+    assert 180.0 <= lo <= 190.0 <= hi <= 200.0
+    assert value_at([{"real_steps": 30000, "return_mean": 1.0}], 20000) is None
+    table = headline_markdown(rows)
+    assert "| sac | 20,000 | 2 | 110.0 |" in table
+    assert "SAC (pytorch_sac) | 20,000 | 3 | 59.3" in table  # the published figure beside
+
+
+def test_replace_between_markers():
+    text = "a\n<!-- report:headline -->\nold\n<!-- /report:headline -->\nb\n"
+    new = replace_between(text, "headline", "new table")
+    assert new == "a\n<!-- report:headline -->\nnew table\n<!-- /report:headline -->\nb\n"
+    with pytest.raises(ValueError, match="markers"):
+        replace_between("no markers", "headline", "x")
+
+
+def test_the_docs_are_what_the_results_give():
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "benchmarks/report.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_runner_builds_inputs_runs_a_seed_and_resumes(ray_local, tmp_path, monkeypatch):
+    from mosim_ray.experiments.runner import missing_seeds, run_seed
+
+    monkeypatch.chdir(ROOT)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        """
+kind: on_policy
+run:
+  task: reacher-easy
+  real_steps: 60
+  learning_starts: 32
+  trainer: {update_every: 30, batch: 16, horizon: 4}
+  on_policy: {branch_length: 2, branch_batch: 16, branches_per_real_step: 1.0, real_time_limit: 30}
+  eval: {every: 30, episodes: 2, time_limit: 20}
+  overrides: {train_batch_size_per_learner: 32, min_sample_timesteps_per_iteration: 30}
+seeds: [0]
+inputs:
+  data: {kind: collect, run: {task: reacher-easy, episodes: 3, steps: 40, actors: 1}}
+  checkpoint:
+    kind: train
+    run: {task: reacher-easy, data: "{data}", threads: 1,
+          training: {max_updates: 10, horizon: 4, batch_size: 16}, judge: {horizon: 4, segments: 8}}
+    seed_field: training.seed
+    output: model
+report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
+"""
+    )
+    exp = load_experiment(path)
+    results, work = tmp_path / "results", tmp_path / "work"
+    stale = work / exp.name / "seed0" / "run"
+    stale.mkdir(parents=True)
+    (stale / "half-done").write_text("a run stopped before its end")
+    data = run_seed(exp, 0, results=results, work=work)
+    assert not (stale / "half-done").exists()  # the seed's run started again
+    assert missing_seeds(exp, [0, 1], results) == [1]
+    saved = json.loads((results / exp.name / "seed0.json").read_text())
+    assert saved == json.loads(json.dumps(data))
+    assert saved["provenance"]["git"]["sha"] and saved["provenance"]["versions"]["torch"]
+    assert set(saved["inputs"]) == {"data", "checkpoint"}
+    assert all(len(i["sha256"]) == 64 for i in saved["inputs"].values())
+    assert saved["settings"]["seed"] == 0 and saved["settings"]["checkpoint"].endswith("model")
+    steps = [p["real_steps"] for p in saved["curve"]]
+    assert steps[0] == 120 and steps[-1] >= 180  # the 120 starting steps counted
+    rows = headline_rows([exp], results)
+    assert rows[0]["n_seeds"] == 1 and rows[0]["seeds"] == [0]
