@@ -17,6 +17,8 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
+
 from mosim_ray.config import ConfigError
 
 
@@ -28,6 +30,13 @@ def main(argv=None) -> int:
     p.add_argument("--smoke", action="store_true", help="apply the file's smoke overlay (minutes)")
     p.add_argument("--storage", default="runs/sweeps", help="folder or URI (s3://...) for results")
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change the file by dotted key, YAML value: run.task=reacher-hard, num_samples=3",
+    )
     p.add_argument("--address", default=None, help="Ray address (default: a local Ray)")
     args = p.parse_args(argv)
     import ray
@@ -37,7 +46,11 @@ def main(argv=None) -> int:
     from mosim_ray.tune.sweep_config import load_sweep
 
     try:
-        sweep = prepare(load_sweep(args.config, smoke=args.smoke))
+        changes = dict(item.split("=", 1) for item in args.set if "=" in item)
+        if len(changes) != len(args.set):
+            raise ConfigError("--set wants KEY=VALUE")
+        changes = {k: yaml.safe_load(v) for k, v in changes.items()}
+        sweep = prepare(load_sweep(args.config, smoke=args.smoke, changes=changes))
         name = sweep.name + ("-smoke" if args.smoke else "")
         storage = args.storage if "://" in args.storage else str(Path(args.storage).resolve())
         started = start_ray(args.address)

@@ -22,6 +22,7 @@ LAYERS = [
     ("mosim_ray.schedules",),
     ("mosim_ray.runs",),
     ("mosim_ray.tune",),
+    ("mosim_ray.experiments",),
     ("mosim_ray",),
 ]
 """Lowest first: a module may import from its own layer and the layers before it. The package

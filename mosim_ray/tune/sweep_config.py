@@ -62,7 +62,11 @@ def with_params(run: Any, params: dict[str, Any]) -> Any:
     return replace_dotted(run, params)
 
 
-def load_sweep(path: str | Path, smoke: bool = False) -> SweepConfig:
+def load_sweep(
+    path: str | Path, smoke: bool = False, changes: dict[str, Any] | None = None
+) -> SweepConfig:
+    """The sweep in ``path``, with its ``smoke`` overlay when asked and dotted ``changes`` last
+    (``{"run.task": "reacher-hard"}``)."""
     path = Path(path)
     raw = load_yaml(path)
     smoke_overlay = raw.pop("smoke", {}) or {}
@@ -73,6 +77,7 @@ def load_sweep(path: str | Path, smoke: bool = False) -> SweepConfig:
         raw = overlay(raw, smoke_overlay)
         if space is not None:  # a smoke search space replaces the full one
             raw["search_space"] = space
+    raw = overlay(raw, changes or {})
     allowed = {f.name for f in dataclasses.fields(SweepConfig)} - {"run_kind"}
     unknown = set(raw) - allowed
     if unknown:
