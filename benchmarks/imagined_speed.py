@@ -159,7 +159,7 @@ def real_pool(task: str, episodes: int = 20, steps: int = 100) -> ResetPool:
     return ResetPool(np.array(states), np.array(contexts))
 
 
-def provenance(argv: list[str]) -> dict:
+def provenance(argv: list[str], script: str = "benchmarks/imagined_speed.py") -> dict:
     root = Path(__file__).resolve().parent.parent
 
     def git(*args: str) -> str:
@@ -179,7 +179,7 @@ def provenance(argv: list[str]) -> dict:
         "machine": f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}",
         "git_sha": git("rev-parse", "HEAD"),
         "git_dirty_files": git("status", "--porcelain", "--untracked-files=no").splitlines(),
-        "command": "python benchmarks/imagined_speed.py " + " ".join(argv),
+        "command": f"python {script} " + " ".join(argv),
         "versions": {
             "python": platform.python_version(),
             "numpy": np.__version__,

@@ -86,7 +86,9 @@ class ModelTrainer:
         self.dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.episodes: dict[int, Episode] = {e.id: e for e in (data.episodes if data else [])}
         self.rng = np.random.default_rng(config.seed)
-        self.opt = torch.optim.Adam(model.dynamics.parameters(), lr=config.lr)
+        # fused: one kernel over all parameters (StagedTrainer's reason); a saved state of an
+        # unfused Adam loads into it and goes on unfused
+        self.opt = torch.optim.Adam(model.dynamics.parameters(), lr=config.lr, fused=True)
         self.version, self.updates, self.seconds = 0, 0, 0.0
         self._sampler = None
         if self.dir is not None and (self.dir / self.STATE).is_file():
