@@ -5,9 +5,9 @@ one CPU thread.
 
 Per task, at N=256 rows:
 
-* inference: ``dynamics.step`` as it was (``mosim_ray.model.reference``, the eager baseline) and
-  as it is (under ``inference_mode`` as the imagined env calls it, and under ``no_grad`` as
-  ``WorldModel.step`` does); ``--compile`` adds ``torch.compile`` (CPU inductor) of the step.
+* inference: ``dynamics.step`` as it was (``mosim_ray.model.reference`` under ``no_grad``, the
+  eager baseline) and as it is, under ``inference_mode`` (as the imagined env and ``WorldModel``
+  call it) and under ``no_grad``; ``--compile`` adds ``torch.compile`` (CPU inductor) of the step.
 * training: one update of batch 256, 16-step rollout loss, backward, gradient clipping, Adam:
   the reference loss with the default Adam (before), the current loss with the default Adam,
   the current loss with fused Adam (kept); ``--compile`` adds the step compiled.
@@ -121,7 +121,7 @@ def bench_inference(wm: WorldModel, s, a, args) -> dict:
             return dyn.step(s, a)
 
     variants = {"before: eager reference": before, "kept: inference_mode": kept}
-    variants["kept: no_grad"] = kept_no_grad
+    variants["current step, no_grad"] = kept_no_grad
     out: dict = {}
     if args.compile:
         fn = compiled_step(dyn)

@@ -151,3 +151,16 @@ def test_rk4_is_torchdiffeqs_rk4_bit_for_bit(dt, substeps, dtype):
     a, b = y0[:, 0].numpy(), (y0[:, 1].numpy() + 0.15 * y0[:, 0].numpy()) / w
     exact = np.exp(-0.15 * dt) * (a * np.cos(w * dt) + b * np.sin(w * dt))
     np.testing.assert_allclose(ours[:, 0].numpy(), exact, atol=1e-6)
+
+
+def test_world_model_hands_back_ordinary_tensors():
+    """Predictions run under inference_mode; what the caller gets is an ordinary tensor that it
+    may change in place and use in autograd."""
+    wm = WorldModel.load("pretrained/reacher-easy")
+    s, a = _real_inputs(wm.task, 4, 3)
+    for out in (wm.rollout(s, a), wm.step(s, a[:, 0])):
+        assert not out.is_inference()
+        out[0] = 0.0
+        x = torch.ones_like(out, requires_grad=True)
+        (x * out).sum().backward()
+        assert x.grad is not None
