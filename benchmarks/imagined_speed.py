@@ -7,7 +7,9 @@ For each task: real steps per second (dm_control ``env.step`` in one process, an
 with random actions (model step + the task's observation and reward + resets), 1 torch thread,
 as one env runner has, over whole reset cycles (every measurement holds the same share of
 resets). ``imagined N=256 pool resets`` is the same env started from a pool of real states (as
-the few-shot and on-policy schedules reset) instead of a dm_control reset per episode. The
+the few-shot and on-policy schedules reset) instead of a dm_control reset per episode;
+``imagined, model step as before (reference) N=256`` is the N=256 env with the model's step as
+it was before the speed work (``mosim_ray.model.reference``), timed in the same rounds. The
 model is the shipped checkpoint where there is one, else an untrained one of the default
 config (same cost). Rounds alternate between variants so that machine noise hits all of them
 alike; the median round is reported.
@@ -29,6 +31,8 @@ import platform
 import subprocess
 import sys
 import time
+from copy import deepcopy
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +40,7 @@ import torch
 
 from mosim_ray.envs import ImaginedVecEnv, RealEnv, ResetPool
 from mosim_ray.model import ModelConfig, WorldModel
+from mosim_ray.model.reference import reference_step
 from mosim_ray.model.world_model import PRETRAINED_DIR
 from mosim_ray.tasks import make_simulator
 
@@ -44,12 +49,21 @@ SIZES = (1, 64, 256, 1024)
 TASKS = ["cheetah-run", "walker-walk", "hopper-hop", "hopper-stand", "reacher-easy"]
 TASKS += ["acrobot-swingup"]
 TIME_LIMIT = 100
+BEFORE = "imagined, model step as before (reference)"
 
 
 def model_for(task: str) -> tuple[WorldModel, str]:
     if (PRETRAINED_DIR / task).is_dir():
         return WorldModel.load(f"pretrained/{task}"), f"pretrained/{task}"
     return WorldModel.create(ModelConfig(task=task)), "untrained, default ModelConfig"
+
+
+def with_reference_step(model: WorldModel) -> WorldModel:
+    """A copy of ``model`` whose step is the plain one from before the speed work
+    (``mosim_ray.model.reference``): the same predictions, the old cost."""
+    ref = WorldModel(deepcopy(model.dynamics), model.info)
+    ref.dynamics.step = partial(reference_step, ref.dynamics)
+    return ref
 
 
 def real_rate(task: str, seconds: float, raw: bool) -> float:
@@ -159,7 +173,7 @@ def real_pool(task: str, episodes: int = 20, steps: int = 100) -> ResetPool:
     return ResetPool(np.array(states), np.array(contexts))
 
 
-def provenance(argv: list[str]) -> dict:
+def provenance(argv: list[str], script: str = "benchmarks/imagined_speed.py") -> dict:
     root = Path(__file__).resolve().parent.parent
 
     def git(*args: str) -> str:
@@ -179,7 +193,7 @@ def provenance(argv: list[str]) -> dict:
         "machine": f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}",
         "git_sha": git("rev-parse", "HEAD"),
         "git_dirty_files": git("status", "--porcelain", "--untracked-files=no").splitlines(),
-        "command": "python benchmarks/imagined_speed.py " + " ".join(argv),
+        "command": f"python {script} " + " ".join(argv),
         "versions": {
             "python": platform.python_version(),
             "numpy": np.__version__,
@@ -220,7 +234,8 @@ def bench_task(task: str, args) -> dict:
     model, source = model_for(task)
     envs = {n: ImaginedVecEnv(model, num_envs=n, time_limit=TIME_LIMIT) for n in SIZES}
     pooled = ImaginedVecEnv(model, num_envs=256, time_limit=TIME_LIMIT, reset_pool=real_pool(task))
-    for env in [*envs.values(), pooled]:
+    before = ImaginedVecEnv(with_reference_step(model), num_envs=256, time_limit=TIME_LIMIT)
+    for env in [*envs.values(), pooled, before]:
         env.reset(seed=0)
     rounds: dict[str, list[float]] = {}
     parts: dict[str, list[float]] = {}
@@ -238,6 +253,7 @@ def bench_task(task: str, args) -> dict:
         rounds.setdefault("imagined N=256 pool resets", []).append(
             imagined_rate(pooled, args.seconds)
         )
+        rounds.setdefault(f"{BEFORE} N=256", []).append(imagined_rate(before, args.seconds))
     med = {k: float(np.median(v)) for k, v in rounds.items()}
     real = med["dm_control env.step"]
     # the round whose N=256 rate is the median one: its parts add up to its total
@@ -262,13 +278,17 @@ def bench_task(task: str, args) -> dict:
 
 
 def print_table(results: dict) -> None:
-    print("\n| task | dm_control steps/s | imagined N=256 steps/s | ratio | pool resets ratio |")
-    print("|---|---|---|---|---|")
+    print(
+        "\n| task | dm_control steps/s | imagined N=256, step as before | imagined N=256 steps/s "
+        "| ratio before | ratio | pool resets ratio |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for task, r in results["tasks"].items():
         s, q = r["steps_per_s"], r["ratio_to_real"]
+        b = f"{BEFORE} N=256"
         print(
-            f"| {task} | {s['dm_control env.step']:,.0f} | {s['imagined N=256']:,.0f} "
-            f"| {q['imagined N=256']:.2f}x | {q['imagined N=256 pool resets']:.2f}x |"
+            f"| {task} | {s['dm_control env.step']:,.0f} | {s[b]:,.0f} | {s['imagined N=256']:,.0f} "
+            f"| {q[b]:.2f}x | {q['imagined N=256']:.2f}x | {q['imagined N=256 pool resets']:.2f}x |"
         )
 
 
@@ -285,6 +305,9 @@ def plot(results: dict, path: Path) -> None:
         pool = r["steps_per_s"].get("imagined N=256 pool resets")
         if pool is not None:
             ax.plot([256], [pool], "s", color=f"C{i}", mfc="none")
+        before = r["steps_per_s"].get(f"{BEFORE} N=256")
+        if before is not None:
+            ax.plot([256], [before], "x", color=f"C{i}")
         ax.axhline(
             r["steps_per_s"]["dm_control env.step"],
             color=f"C{i}",
@@ -292,7 +315,10 @@ def plot(results: dict, path: Path) -> None:
             lw=1,
             label=f"{task}: real dm_control",
         )
-    ax.set_xlabel("imagined robots N (one batched model call); squares: resets from a pool")
+    ax.set_xlabel(
+        "imagined robots N (one batched model call); squares: resets from a pool; "
+        "crosses: model step as before"
+    )
     ax.set_ylabel("env steps per second (1 core)")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, ncol=2)

@@ -2,6 +2,8 @@
 the same predictions bit for bit, on every shipped model, after weight updates, in float64, and
 gradients equal to float rounding."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -151,3 +153,61 @@ def test_rk4_is_torchdiffeqs_rk4_bit_for_bit(dt, substeps, dtype):
     a, b = y0[:, 0].numpy(), (y0[:, 1].numpy() + 0.15 * y0[:, 0].numpy()) / w
     exact = np.exp(-0.15 * dt) * (a * np.cos(w * dt) + b * np.sin(w * dt))
     np.testing.assert_allclose(ours[:, 0].numpy(), exact, atol=1e-6)
+
+
+def test_world_model_hands_back_ordinary_tensors():
+    """Predictions run under inference_mode; what the caller gets is an ordinary tensor that it
+    may change in place and use in autograd."""
+    wm = WorldModel.load("pretrained/reacher-easy")
+    s, a = _real_inputs(wm.task, 4, 3)
+    for out in (wm.rollout(s, a), wm.step(s, a[:, 0])):
+        assert not out.is_inference()
+        out[0] = 0.0
+        x = torch.ones_like(out, requires_grad=True)
+        (x * out).sum().backward()
+        assert x.grad is not None
+
+
+def test_compiled_training_step_falls_back_to_eager(monkeypatch):
+    """Where torch.compile cannot compile (no C++ compiler, say), training steps eagerly."""
+    import mosim_ray.model.compiled as compiled
+
+    def broken(fn, **kw):
+        def call(*args):
+            raise torch._dynamo.exc.TorchDynamoException("no C++ compiler here")
+
+        return call
+
+    monkeypatch.setattr(compiled.torch, "compile", broken)
+    wm = WorldModel.load("pretrained/reacher-easy")
+    s, a = _real_inputs(wm.task, 8, 3)
+    step = compiled.CompiledStep(wm.dynamics)
+    with pytest.warns(RuntimeWarning, match="no C.. compiler here"):
+        out = wm.dynamics.rollout(s, a, step)
+    assert step.failed
+    with torch.no_grad():
+        _assert_same(out.detach(), wm.dynamics.rollout(s, a))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("MOSIM_TEST_COMPILE") != "1",
+    reason="compiles for about 45 s on a cold inductor cache; MOSIM_TEST_COMPILE=1 runs it",
+)
+def test_compiled_training_matches_eager_training():
+    """ModelTrainer with ``compile=True``: the same losses to float rounding (inductor fuses
+    and reorders the arithmetic), and weights that are inputs: the second update (new weights)
+    runs the same compiled code."""
+    from mosim_ray.data.reader import RolloutDataset
+    from mosim_ray.train.model_trainer import ContinualConfig, ModelTrainer, episode_from_rows
+
+    eps = EpisodeCollector("reacher-easy", 40).collect([0, 1], seed=0)
+    data = RolloutDataset("reacher-easy", {}, [episode_from_rows(e) for e in eps])
+    losses = {}
+    for flag in (False, True):
+        wm = WorldModel.load("pretrained/reacher-easy")
+        cfg = ContinualConfig(batch_size=16, horizon=4, compile=flag)
+        trainer = ModelTrainer(wm, data, cfg)
+        losses[flag] = [trainer.train(1)["loss"] for _ in range(3)]
+        assert trainer.step is None or not trainer.step.failed
+    np.testing.assert_allclose(losses[True], losses[False], rtol=1e-4)

@@ -8,6 +8,8 @@ so ``step``, ``rollout`` and ``member_rollouts`` all take out-of-range actions a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 from torchdiffeq import odeint
@@ -17,6 +19,9 @@ from mosim_ray.model.integrators import rk4
 from mosim_ray.model.nets import MLP, ResNet, count_parameters
 from mosim_ray.model.state import Normalizer, StateLayout
 from mosim_ray.tasks.spec import TaskSpec
+
+Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""(state [B, D], action [B, U]) -> next state [B, D]."""
 
 
 class DynamicsModel(nn.Module):
@@ -33,11 +38,15 @@ class DynamicsModel(nn.Module):
         """state [B, D], action [B, U] -> next state [B, D]."""
         raise NotImplementedError
 
-    def rollout(self, state0: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        """state0 [B, D], actions [B, H, U] -> states after each action [B, H, D]."""
+    def rollout(
+        self, state0: torch.Tensor, actions: torch.Tensor, step: Step | None = None
+    ) -> torch.Tensor:
+        """state0 [B, D], actions [B, H, U] -> states after each action [B, H, D]. ``step``: what
+        steps (default ``self.step``; e.g. a ``CompiledStep`` of it)."""
+        step = step or self.step
         out, s = [], state0
         for t in range(actions.shape[1]):
-            s = self.step(s, actions[:, t])
+            s = step(s, actions[:, t])
             out.append(s)
         return torch.stack(out, dim=1)
 
@@ -47,13 +56,15 @@ class DynamicsModel(nn.Module):
         actions: torch.Tensor,
         weights: torch.Tensor,
         normalized: bool = True,
+        step: Step | None = None,
     ) -> torch.Tensor:
         """Weighted mean over steps of the squared error of an open-loop rollout, each dimension
         divided by ``norm.loss_scale`` (``normalized=False``: raw units).
 
-        states [B, H+1, D] (true, from s_0), actions [B, H, U], weights [H] summing to 1.
+        states [B, H+1, D] (true, from s_0), actions [B, H, U], weights [H] summing to 1;
+        ``step`` as ``rollout`` takes it.
         """
-        pred = self.rollout(states[:, 0], actions)
+        pred = self.rollout(states[:, 0], actions, step)
         scale = self.norm.loss_scale if normalized else torch.ones_like(self.norm.loss_scale)
         err = ((pred - states[:, 1:]) / scale).pow(2).mean(dim=(0, 2))
         return (err * weights).sum()
@@ -294,8 +305,9 @@ class EnsembleDynamics(DynamicsModel):
             out.append(s)
         return torch.stack(out, 1).reshape(m, b, actions.shape[1], -1)
 
-    def loss(self, states, actions, weights, normalized=True):
-        """Gaussian negative log-likelihood of one-step changes, over every step of the segment."""
+    def loss(self, states, actions, weights, normalized=True, step=None):
+        """Gaussian negative log-likelihood of one-step changes, over every step of the segment
+        (no rollout: ``step`` is not used)."""
         s, a = states[:, :-1].reshape(-1, states.shape[-1]), actions.reshape(-1, actions.shape[-1])
         target = (states[:, 1:].reshape(-1, states.shape[-1]) - s) / self.norm.delta_std
         mean, logvar = self._member_outputs(s, a)
@@ -308,7 +320,7 @@ class ConstantDynamics(DynamicsModel):
     def step(self, state, action):
         return state.clone()
 
-    def loss(self, states, actions, weights, normalized=True):
+    def loss(self, states, actions, weights, normalized=True, step=None):
         return torch.zeros(())
 
 

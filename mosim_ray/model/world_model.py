@@ -72,7 +72,7 @@ class WorldModel:
         Actions are taken as MuJoCo takes them: clamped to the control range (``spec.action_low``
         / ``action_high``). A non-finite entry in either input raises ``ValueError``."""
         s, a, back = self._inputs(state0, actions, 3)
-        with torch.no_grad():
+        with torch.inference_mode():
             out = self.dynamics.rollout(s, a)
         return back(out)
 
@@ -80,7 +80,7 @@ class WorldModel:
         """state [B, nq+nv], action [B, nu] -> next state [B, nq+nv] (one control step); inputs
         as ``rollout`` takes them."""
         s, a, back = self._inputs(state, action, 2)
-        with torch.no_grad():
+        with torch.inference_mode():
             out = self.dynamics.step(s, a)
         return back(out)
 
@@ -105,7 +105,11 @@ class WorldModel:
 
         def back(out: torch.Tensor):
             out = out.to(dtype=dtype)
-            return out.numpy() if is_numpy else out.to(device=device)
+            if is_numpy:
+                return out.numpy()
+            # predictions run under inference_mode (no autograd bookkeeping at all); a tensor
+            # handed back must be an ordinary one, that the caller may change or differentiate
+            return (out.clone() if out.is_inference() else out).to(device=device)
 
         return s, a, back
 
