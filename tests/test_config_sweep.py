@@ -145,7 +145,7 @@ def test_write_table_best_first_for_either_mode_and_any_columns(tmp_path):
 
 def test_train_kind_reports_during_training_and_at_the_end(small_data, tmp_path):
     from mosim_ray.runs.train_model import Architecture, Judgement, TrainModelConfig
-    from mosim_ray.train.trainer import TrainConfig
+    from mosim_ray.train.config import TrainConfig
 
     # a wall budget far above what 100 updates need, so the update budget binds on a busy machine;
     # intermediate reports every minutes * 60 / reports = 0.2 s

@@ -17,7 +17,7 @@ from typing import Any
 
 from mosim_ray.model.config import ModelConfig
 from mosim_ray.runs.kind import Report, RunKind
-from mosim_ray.train.trainer import TrainConfig
+from mosim_ray.train.config import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def world_model(config: ZeroShotConfig, out: Path, progress: bool) -> tuple[str,
 
     if config.collect_episodes > 0:
         from mosim_ray.runs import train_model
-        from mosim_ray.train.trainer import TrainConfig
+        from mosim_ray.train.config import TrainConfig
 
         model_run = train_model.TrainModelConfig(
             task=config.task,
