@@ -1,5 +1,11 @@
 """mosim_ray: Ray-distributed model-based RL around MoSim, a neural motion simulator."""
 
+import os
+
+# No rendering anywhere in the package: the headless backend, before any module imports
+# dm_control (which otherwise tries GLFW and warns about a missing display).
+os.environ.setdefault("MUJOCO_GL", "disable")
+
 __version__ = "0.1.0"
 
 

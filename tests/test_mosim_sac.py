@@ -217,3 +217,20 @@ def test_tune_runs_mosim_sac_like_any_algorithm(ray_local, small_data, tmp_path)
     assert result.metrics["mosim"]["real_steps"] == 40
     assert np.isfinite(result.metrics["mosim"]["real_return_mean"])
     assert result.checkpoint is not None
+
+
+def test_preloaded_starting_transitions_are_the_stored_ones_in_module_actions(small_data):
+    from mosim_ray.data import RolloutDataset
+    from mosim_ray.schedules.on_policy import starting_transitions
+
+    data = RolloutDataset.open(small_data)
+    got = starting_transitions("reacher-easy", small_data)
+    ep = data.episodes[0]
+    n = ep.length
+    assert len(got["rew"]) == sum(e.length for e in data.episodes)
+    np.testing.assert_allclose(got["obs"][:n], ep.observations[:-1], atol=1e-6)
+    np.testing.assert_allclose(got["nobs"][:n], ep.observations[1:], atol=1e-6)
+    np.testing.assert_array_equal(got["rew"][:n], ep.rewards)
+    assert got["act"].min() >= -1 and got["act"].max() <= 1 and not got["term"].any()
+    hard = starting_transitions("reacher-hard", small_data)  # the same physics, its own reward
+    assert hard["rew"].sum() <= got["rew"].sum()

@@ -57,6 +57,8 @@ class OnPolicy:
         self.dataset_pool = None
         if self.s.on_policy.branch_from == "dataset" and self.s.data:
             self.dataset_pool = algo.model.reset_states(self.s.reset_states)
+        if self.s.on_policy.preload_real and self.s.data:
+            algo.local_replay_buffer.add_arrays(starting_transitions(self.s.task, self.s.data))
 
     def make_branches(self, algo: MoSimSAC) -> BranchRollouts:
         s = self.s
@@ -155,3 +157,27 @@ class OnPolicy:
     def runner_versions(self, algo: MoSimSAC) -> list[int]:
         """Branches step with the newest published model."""
         return [algo.model_version]
+
+
+def starting_transitions(task: str, data: str) -> dict[str, np.ndarray]:
+    """Every transition of the starting data as replay arrays (obs, act in the module's [-1, 1],
+    rew, nobs, term), observation and reward computed by ``task``'s functions from the stored
+    physical states: the same as the stored ones for the same task, the task's own for another
+    task of the same robot (reacher-hard on reacher-easy data)."""
+    from mosim_ray.data.reader import RolloutDataset
+    from mosim_ray.envs.task_functions import task_functions
+
+    functions = task_functions(task)
+    low, high = (np.asarray(b, np.float64) for b in get_spec(task).action_bounds)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "act", "rew", "nobs", "term")}
+    for ep in RolloutDataset.open(data).episodes:
+        acts = ep.actions.astype(np.float64)
+        ctx = ep.contexts.astype(np.float64)
+        obs, _ = functions(ep.states[:1].astype(np.float64), acts[:1], ctx[:1])
+        nobs, rew = functions(ep.states[1:].astype(np.float64), acts, ctx[1:])
+        cols["obs"].append(np.concatenate([obs, nobs[:-1]]))
+        cols["nobs"].append(nobs)
+        cols["act"].append((2 * (acts - low) / (high - low) - 1).astype(np.float32))
+        cols["rew"].append(rew.astype(np.float32))
+        cols["term"].append(np.zeros(len(acts), np.float32))
+    return {k: np.concatenate(v).astype(np.float32) for k, v in cols.items()}

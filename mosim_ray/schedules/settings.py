@@ -110,6 +110,9 @@ class OnPolicySettings:
     branches also cover states the young policy has not reached"""
     real_fraction: float = 0.5
     """share of real transitions in each policy-update batch (the rest imagined)"""
+    preload_real: bool = False
+    """the starting data's transitions go into the real replay at the start, observation and
+    reward computed by this task's own functions (the model-free control's same real data)"""
 
     def __post_init__(self) -> None:
         check_positive(self, ("real_time_limit", "branch_length", "branch_batch"))
