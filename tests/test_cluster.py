@@ -23,6 +23,11 @@ def test_cluster_yaml_is_a_valid_aws_cluster():
     assert types["cpu_worker"]["max_workers"] > 0 and types["cpu_worker"]["min_workers"] == 0
     assert "trainer" in types["gpu_worker"]["resources"]
     assert any("pip install" in c and "-e ." in c for c in config["setup_commands"])
+    # the user's own checkout reaches every node, without its venv, data or runs
+    assert config["file_mounts"] == {"~/mosim_ray": "."}
+    assert {".venv", "data", "runs"} <= set(config["rsync_exclude"])
+    assert not any("git clone" in c for c in config["setup_commands"])
+    assert all("cd ~/mosim_ray" in c for c in config["setup_commands"] if "pip install" in c)
 
 
 def test_validation_rejects_a_misspelt_field():
