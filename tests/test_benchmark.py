@@ -70,3 +70,32 @@ def test_lyapunov_sign_tells_chaos_from_damping(pendulum_xml):
     pendulum = make_simulator(f"mjcf:{pendulum_xml}")
     lam = lyapunov_real(pendulum, np.array([[1.0, 0.0]]), np.zeros((1, 0)), np.zeros((1, 300, 1)))
     assert lam[0] < 0, lam
+
+
+def test_a_failed_rollout_counts_in_every_figure_never_dropped():
+    """A model whose predictions are not finite: its errors are infinite, never the error of
+    what is left; the failure share says how many failed."""
+    import tempfile
+    from pathlib import Path
+
+    import torch
+
+    from mosim_ray.data import EpisodeCollector, RolloutDataset
+    from mosim_ray.data.shards import shard_name
+    from mosim_ray.eval.metrics import prediction_errors
+    from mosim_ray.model import WorldModel
+
+    folder = Path(tempfile.mkdtemp())
+    EpisodeCollector("reacher-easy", 40).write_shard(folder / shard_name(0), [0, 1], seed=0)
+    data = RolloutDataset.open(folder)
+    good = WorldModel.load("pretrained/reacher-easy")
+    (ok,) = prediction_errors(good, data, horizons=(8,), segments=16)
+    assert ok.finite_share == 1.0 and ok.mse == ok.mse_finite and np.isfinite(ok.step_mse)
+    broken = WorldModel.load("pretrained/reacher-easy")
+    with torch.no_grad():
+        for p in broken.dynamics.parameters():
+            p.fill_(float("nan"))
+    (bad,) = prediction_errors(broken, data, horizons=(8,), segments=16)
+    assert bad.finite_share == 0.0 and bad.failure_share == 1.0
+    assert bad.mse == float("inf") and bad.step_mse == float("inf")
+    assert np.isnan(bad.mse_finite)  # nothing finite to average

@@ -42,7 +42,10 @@ class BenchmarkConfig:
     segments: int = 256
     """segments per horizon"""
     test_sets: tuple[str, ...] = ("random", "policy")
-    """random (Poisson-switching random actions) and/or policy (a trained policy's actions)"""
+    """random (random actions, see ``random_actions``) and/or policy (a trained policy's)"""
+    random_actions: str = "poisson"
+    """the random set's actions: poisson (piecewise constant, 30% zeros: our training data's
+    process) or uniform (i.i.d. uniform: the paper's protocol)"""
     policy: str | None = None
     """RLlib checkpoint whose actions make the policy set"""
     policy_noise: float = 0.1
@@ -65,6 +68,10 @@ class BenchmarkConfig:
         check_task_name(self.task)
         if self.segments < 1 or self.burn_in < 0:
             raise ValueError("segments must be >= 1 and burn_in >= 0")
+        if self.random_actions not in ("poisson", "uniform"):
+            raise ValueError(
+                f"random_actions must be poisson or uniform, got {self.random_actions!r}"
+            )
         unknown = set(self.test_sets) - {"random", "policy"}
         if unknown:
             raise ValueError(f"unknown test sets {sorted(unknown)}; known: random, policy")
@@ -83,7 +90,8 @@ def test_set(config: BenchmarkConfig, kind: str, folder: Path):
 
     if not folder.is_dir() or not any(folder.glob("shard-*.parquet")):
         if kind == "random":
-            collector = EpisodeCollector(config.task, config.steps, ProcessConfig(kind="poisson"))
+            process = ProcessConfig(kind=config.random_actions)
+            collector = EpisodeCollector(config.task, config.steps, process)
         else:
             from mosim_ray.sac.policy import RLlibPolicy
 
@@ -148,7 +156,8 @@ def run(
     }
     hmax = max(config.horizons)
     for kind in config.test_sets:
-        data = test_set(config, kind, data_dir / kind)
+        folder = kind if kind == "policy" or config.random_actions == "poisson" else "uniform"
+        data = test_set(config, kind, data_dir / folder)
         by_step = {
             n: error_by_step(m, data, hmax, config.segments)["model"] for n, m in models.items()
         }
@@ -185,15 +194,18 @@ def table(result: dict[str, Any], horizons: tuple[int, ...]) -> str:
         head = " | ".join(f"H={h}" for h in horizons)
         lines += [
             f"\n## {kind} actions ({s['episodes']} episodes)\n",
-            f"| model | {head} | finite (H={hmax}) | equivalent horizon |",
+            f"| model | {head} | failed (H={hmax}) | equivalent horizon |",
             "|---|" + "---|" * (len(horizons) + 2),
         ]
         for name, row in s["models"].items():
-            cells = " | ".join(f"{e['mse']:.4g} ({e['normalized_mse']:.3g})" for e in row["errors"])
+            cells = " | ".join(
+                f"{e['mse']:.4g} [{e['step_mse']:.3g}] ({e['normalized_mse']:.3g})"
+                for e in row["errors"]
+            )
             eq = row["equivalent_horizon"]
             eq_text = f"> {hmax}" if eq is None else str(eq)
-            finite = row["errors"][-1]["finite_share"]
-            lines.append(f"| {name} | {cells} | {finite:.0%} | {eq_text} |")
+            failed = 1 - row["errors"][-1]["finite_share"]
+            lines.append(f"| {name} | {cells} | {failed:.0%} | {eq_text} |")
     return "\n".join(lines) + "\n"
 
 

@@ -5,7 +5,6 @@ A Tune trial reports these judgements so ASHA can stop weak trials early; a pipe
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,8 +23,8 @@ def judge(
     (error,) = prediction_errors(model, test, horizons=(horizon,), segments=segments, seed=seed)
     h = horizon
     return {
-        f"mse_h{h}": error.mse if error.finite_share == 1.0 else math.inf,
-        f"mse_h{h}_finite": error.mse,
+        f"mse_h{h}": error.mse,
+        f"mse_h{h}_finite": error.mse_finite,
         f"normalized_mse_h{h}": error.normalized_mse,
         f"constant_mse_h{h}": error.constant_mse,
         f"finite_share_h{h}": error.finite_share,
