@@ -247,13 +247,15 @@ def bench_task(task: str, args) -> dict:
                 rate, ms = timed_rate(env, args.seconds)
                 for k, v in ms.items():
                     parts.setdefault(k, []).append(v)
+                # right after, so that a shared machine's slow swings hit both alike
+                before_rate = imagined_rate(before, args.seconds)
+                rounds.setdefault(f"{BEFORE} N=256", []).append(before_rate)
             else:
                 rate = imagined_rate(env, args.seconds)
             rounds.setdefault(f"imagined N={n}", []).append(rate)
         rounds.setdefault("imagined N=256 pool resets", []).append(
             imagined_rate(pooled, args.seconds)
         )
-        rounds.setdefault(f"{BEFORE} N=256", []).append(imagined_rate(before, args.seconds))
     med = {k: float(np.median(v)) for k, v in rounds.items()}
     real = med["dm_control env.step"]
     # the round whose N=256 rate is the median one: its parts add up to its total
