@@ -7,7 +7,9 @@ published version and the version seen by env runners never goes backwards.
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 import ray
@@ -56,6 +58,16 @@ class _TrainerProcess(ModelTrainer):
         state = self.train(n_updates)
         return {**state, "train_seconds": time.perf_counter() - start}
 
+    def snapshot(self, dest: str) -> str:
+        """A copy of this trainer's checkpoint (model, optimizer, version, real episodes) in
+        ``dest``: what a resumed run's trainer starts from (``restore_snapshot``)."""
+        self.checkpoint()
+        dest_path = Path(dest)
+        if dest_path.exists():
+            shutil.rmtree(dest_path)
+        shutil.copytree(self.dir, dest_path)
+        return str(dest_path)
+
     def state(self) -> dict[str, Any]:
         return {
             "version": self.version,
@@ -66,3 +78,11 @@ class _TrainerProcess(ModelTrainer):
 
 
 ModelTrainerActor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=-1)(_TrainerProcess)
+
+
+def restore_snapshot(snapshot: str | Path, checkpoint_dir: str | Path) -> None:
+    """Put a trainer snapshot where a new trainer resumes from (its ``checkpoint_dir``)."""
+    checkpoint_dir = Path(checkpoint_dir)
+    if checkpoint_dir.exists():
+        shutil.rmtree(checkpoint_dir)
+    shutil.copytree(snapshot, checkpoint_dir)

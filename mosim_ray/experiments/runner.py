@@ -2,7 +2,8 @@
 
 A seed builds its inputs (each a run kind, kept once built), then its run, under
 ``runs/experiments/<name>/seed<N>/``. Stopped at any time, the same command goes on: finished
-seeds are skipped, built inputs are reused, and an unfinished run starts that seed's run again.
+seeds are skipped, built inputs are reused, and an unfinished run goes on from its last save
+(``checkpoint_every``) or, with none, starts again.
 The seed file holds the provenance (git SHA and dirty flag, package versions, machine, command),
 the inputs' hashes, the wall time, the curve (real steps, starting data included, to real
 return) and the final figures.
@@ -80,7 +81,10 @@ def run_seed(
         config = replace_dotted(config, changes)
     kind = get_kind(exp.kind)
     out = (folder / "run").resolve()
-    if out.exists():  # a run stopped before its end starts again
+    resumable = "resume" in to_dict(config) and (out / "checkpoint").is_dir()
+    if resumable:  # a long seed goes on from its last save
+        config = replace_dotted(config, {"resume": True})
+    elif out.exists():  # a run stopped before its end, with no save, starts again
         shutil.rmtree(out)
     result = kind.run(config, out, progress=progress)
     result["provenance"] = record

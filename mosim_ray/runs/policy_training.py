@@ -7,6 +7,9 @@ evaluation, same result keys, so the two results compare and plot side by side.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import pickle
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -43,6 +46,59 @@ def _env_steps_and_return(result: dict) -> tuple[int, float]:
     return int(steps or 0), float(runners.get(EPISODE_RETURN_MEAN, float("nan")))
 
 
+@dataclass
+class LoopState:
+    """Where the loop stands: what a resumed run goes on from."""
+
+    curve: list[CurvePoint]
+    next_eval: int
+    steps: int = 0
+    iteration: int = 0
+    wall_before: float = 0.0
+    """seconds of the run before this process (a resumed run's curve keeps counting)"""
+
+
+class RunSaves:
+    """Saves of a whole run in ``folder`` (the algorithm with its replay buffer, the loop's state)
+    every ``every`` env steps; ``load`` restores the last into a freshly built algorithm."""
+
+    LOOP = "loop.pkl"
+
+    def __init__(self, folder: Path, every: int):
+        self.folder, self.every = Path(folder), int(every)
+
+    def exists(self) -> bool:
+        return (self.folder / self.LOOP).is_file()
+
+    def due(self, steps: int, last_saved: int) -> bool:
+        return self.every > 0 and steps // self.every > last_saved // self.every
+
+    def save(self, algo, loop: LoopState, wall: float) -> None:
+        tmp = self.folder.with_name(self.folder.name + ".tmp")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        algo.save_to_path(str(tmp.resolve()))
+        buffer = algo.local_replay_buffer
+        extra = {
+            "loop": dataclasses.replace(loop, wall_before=wall),
+            "replay": buffer.get_state(),
+            "replay_rng": buffer._rng.bit_generator.state,
+            "update_credit": getattr(algo, "_update_credit", 0.0),
+        }
+        (tmp / self.LOOP).write_bytes(pickle.dumps(extra))
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        tmp.replace(self.folder)
+
+    def load(self, algo) -> LoopState:
+        algo.restore_from_path(str(self.folder.resolve()))
+        extra = pickle.loads((self.folder / self.LOOP).read_bytes())
+        algo.local_replay_buffer.set_state(extra["replay"])
+        algo.local_replay_buffer._rng.bit_generator.state = extra["replay_rng"]
+        algo._update_credit = extra["update_credit"]
+        return extra["loop"]
+
+
 def train_with_evaluation(
     algo,
     evaluator: RealEvaluator,
@@ -51,44 +107,52 @@ def train_with_evaluation(
     progress: bool = True,
     label: str = "steps",
     on_point: Callable[[CurvePoint], None] | None = None,
+    saves: RunSaves | None = None,
 ) -> tuple[list[CurvePoint], EvalResult]:
     """Call ``algo.train()`` until ``env_steps`` training-env steps; evaluate in the real env
-    before the first iteration, every ``eval_every`` steps, and at the end.
+    before the first iteration, every ``eval_every`` steps, and at the end. With ``saves``, the
+    run is saved on their schedule and goes on from their last save when there is one.
 
     Returns (curve, the final evaluation).
     """
     if env_steps < 1 or eval_every < 1:
         raise ValueError(f"env_steps and eval_every must be >= 1, got {env_steps}, {eval_every}")
-    curve: list[CurvePoint] = []
     start = time.perf_counter()
+    resumed = saves is not None and saves.exists()
+    loop = saves.load(algo) if resumed else LoopState(curve=[], next_eval=eval_every)
+    start -= loop.wall_before
 
     def point(steps: int, iteration: int, train_return: float) -> EvalResult:
         res = evaluator(algo)
         p = CurvePoint(
             steps, iteration, time.perf_counter() - start, train_return, res.mean, res.std
         )
-        curve.append(p)
+        loop.curve.append(p)
         if on_point is not None:
             on_point(p)
         return res
 
-    last = point(0, 0, float("nan"))
-    next_eval, steps, iteration = eval_every, 0, 0
+    last = point(loop.steps, loop.iteration, float("nan")) if not resumed else None
     bar = tqdm(total=env_steps, desc=label, unit="step", disable=not progress, smoothing=0.1)
-    while steps < env_steps:
+    bar.update(loop.steps)
+    while loop.steps < env_steps:
         result = algo.train()
-        iteration += 1
+        loop.iteration += 1
         new_steps, train_return = _env_steps_and_return(result)
-        if train_return != train_return and curve:  # NaN: no episode ended this iteration
-            train_return = curve[-1].train_return_mean
-        bar.update(max(0, min(new_steps, env_steps) - steps))
-        steps = new_steps
-        if steps >= next_eval or steps >= env_steps:
-            last = point(steps, iteration, train_return)
-            next_eval = (steps // eval_every + 1) * eval_every
+        if train_return != train_return and loop.curve:  # NaN: no episode ended this iteration
+            train_return = loop.curve[-1].train_return_mean
+        bar.update(max(0, min(new_steps, env_steps) - loop.steps))
+        before, loop.steps = loop.steps, new_steps
+        if loop.steps >= loop.next_eval or loop.steps >= env_steps:
+            last = point(loop.steps, loop.iteration, train_return)
+            loop.next_eval = (loop.steps // eval_every + 1) * eval_every
             bar.set_postfix(train=f"{train_return:.1f}", real=f"{last.mean:.1f}")
+        if saves is not None and loop.steps < env_steps and saves.due(loop.steps, before):
+            saves.save(algo, loop, time.perf_counter() - start)
     bar.close()
-    return curve, last
+    if last is None:  # resumed at the very end: the last evaluation again
+        last = point(loop.steps, loop.iteration, float("nan"))
+    return loop.curve, last
 
 
 def train_policy(
@@ -100,16 +164,22 @@ def train_policy(
     progress: bool = False,
     label: str = "steps",
     on_point: Callable[[CurvePoint], None] | None = None,
+    checkpoint_every: int = 0,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Build the algorithm of an RLlib ``config``, train it with real-env evaluation, save the
     policy (``out/policy``) and the curve (``out/curve.csv``); always stops what it started.
-    Returns the final evaluation and the curve."""
+    Every ``checkpoint_every`` env steps the run is saved to ``out/checkpoint``; ``resume`` goes
+    on from there. Returns the final evaluation and the curve."""
     out.mkdir(parents=True, exist_ok=True)
+    saves = RunSaves(out / "checkpoint", checkpoint_every)
+    if not resume and saves.folder.exists():
+        shutil.rmtree(saves.folder)  # a fresh start goes on from nothing
     algo = config.build_algo()
     evaluator = RealEvaluator(config, task, evaluation.episodes, evaluation.time_limit)
     try:
         curve, final = train_with_evaluation(
-            algo, evaluator, env_steps, evaluation.every, progress, label, on_point
+            algo, evaluator, env_steps, evaluation.every, progress, label, on_point, saves
         )
         algo.save_to_path(str((out / "policy").resolve()))
     finally:

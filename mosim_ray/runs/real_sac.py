@@ -40,6 +40,11 @@ class RealSacConfig:
     seed: int = 0
     threads: int = 2
     """torch threads of the learner (give 1 to each of two runs side by side on 2 cores)"""
+    checkpoint_every: int = 0
+    """real steps between saves of the whole run to <out>/checkpoint (policy, optimizers, replay
+    buffer, counters, the curve); 0: no saves"""
+    resume: bool = False
+    """go on from <out>/checkpoint instead of starting over (with no save there, start over)"""
     overrides: dict[str, Any] = field(default_factory=dict)
     """RLlib config fields (train_batch_size_per_learner: 128, ...)"""
 
@@ -87,6 +92,8 @@ def run(
         progress=progress,
         label="real steps",
         on_point=report_points(report),
+        checkpoint_every=config.checkpoint_every,
+        resume=config.resume,
     )
     result = {
         "task": config.task,

@@ -8,7 +8,7 @@ raises. ``trial_resources`` is the placement group one Tune trial of either kind
 from __future__ import annotations
 
 import json
-import tempfile
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -18,6 +18,9 @@ from typing import Any
 from mosim_ray.config import ConfigError
 from mosim_ray.runs.kind import Report
 from mosim_ray.schedules.settings import MoSimSettings
+
+CHECKPOINT = "checkpoint"
+"""the folder of a run's last save, inside its output folder"""
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,12 @@ class ScheduleConfig(MoSimSettings):
     the starting data (counted as real steps behind the run like any starting data)"""
     collect_steps: int = 500
     """steps per collected episode"""
+    checkpoint_every: int = 0
+    """real steps between saves of the whole run to <out>/checkpoint (policy, replay buffers,
+    model trainer, counts, RNG states); 0: no saves"""
+    resume: bool = False
+    """go on from <out>/checkpoint (see checkpoint_every) instead of starting over; with no save
+    there, start over"""
     num_envs: int = 16
     """envs per env runner: imagined robots (few_shot) or real ones (on_policy)"""
     env_runners: int | None = None
@@ -107,14 +116,21 @@ def run(
                 config.seed,
             ),
         )
+    resume = config.resume and (out / CHECKPOINT).is_dir()
     if not config.work_dir:
-        # a fresh trainer folder per run: a retried Tune trial starts its policy over, so its
-        # model must not resume a later state
-        work = tempfile.mkdtemp(prefix="mosim_trainer-", dir=out)
-        config = _with(config, work_dir=work)
+        work = out / "trainer_work"
+        if not resume:  # a fresh start (a retried Tune trial too) takes no later model state
+            shutil.rmtree(work, ignore_errors=True)
+        config = _with(config, work_dir=str(work))
     report_point = None if report is None else (lambda _algo, point: report(point))
     result = train_schedule(
-        algorithm_config(config), config.real_steps, out, report_point, progress
+        algorithm_config(config),
+        config.real_steps,
+        out,
+        report_point,
+        progress,
+        checkpoint_every=config.checkpoint_every,
+        resume=resume,
     )
     result["wall_s"] = time.perf_counter() - started
     result["run"] = _fields(config)
@@ -137,22 +153,38 @@ def train_schedule(
     out: Path,
     on_eval: Callable[[Any, dict[str, Any]], None] | None = None,
     progress: bool = False,
+    checkpoint_every: int = 0,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Build ``MoSimSAC`` from an RLlib config and train it until ``real_steps`` real steps;
     returns ``MoSimSAC.summary()`` with the policy saved under ``out/policy``.
-    ``on_eval(algo, point)`` gets every evaluation point as it comes (tests inject faults there)."""
+    ``on_eval(algo, point)`` gets every evaluation point as it comes (tests inject faults there).
+    Every ``checkpoint_every`` real steps the whole run is saved to ``out/checkpoint``;
+    ``resume`` goes on from that save."""
     from tqdm.auto import tqdm
+
+    from mosim_ray.schedules.run_state import prepare_resume, save_run
 
     if real_steps < 1:
         raise ValueError(f"real_steps must be >= 1, got {real_steps}")
     out.mkdir(parents=True, exist_ok=True)
+    saved = out / CHECKPOINT
+    if resume:
+        prepare_resume(saved, rllib.settings.work_dir)
     algo = rllib.build_algo()
+    if resume:
+        algo.restore_from_path(str(saved.resolve()))
+    every = checkpoint_every or 10**18
+    next_save = (algo.counts.real_steps // every + 1) * every
     bar = tqdm(total=real_steps, unit="real step", disable=not progress, dynamic_ncols=True)
     try:
-        seen = 0
+        seen = len(algo.curve)
         while algo.counts.real_steps < real_steps:
             algo.train()
             c = algo.counts
+            if c.real_steps >= next_save and c.real_steps < real_steps:
+                save_run(algo, saved)
+                next_save = (c.real_steps // every + 1) * every
             bar.update(min(c.real_steps, real_steps) - bar.n)
             bar.set_postfix_str(f"{c.imagined_steps:,} imagined, model v{algo.model_version}")
             for point in algo.curve[seen:]:

@@ -55,6 +55,11 @@ class ZeroShotConfig:
     """torch threads of the learner (give 1 to each of two runs side by side on 2 cores)"""
     baseline: str | None = None
     """result JSON of pipelines/real_sac.py, plotted beside"""
+    checkpoint_every: int = 0
+    """imagined steps between saves of the whole run to <out>/checkpoint (policy, optimizers, replay
+    buffer, counters, the curve); 0: no saves"""
+    resume: bool = False
+    """go on from <out>/checkpoint instead of starting over (with no save there, start over)"""
     overrides: dict[str, Any] = field(default_factory=dict)
     """RLlib config fields (train_batch_size_per_learner: 128, replay_buffer_config.capacity:
     10000)"""
@@ -74,7 +79,10 @@ def world_model(config: ZeroShotConfig, out: Path, progress: bool) -> tuple[str,
     from mosim_ray.envs.world_models import resolve_world_model
     from mosim_ray.model import WorldModel
 
-    if config.collect_episodes > 0:
+    trained_here = out / "model_run"
+    if config.collect_episodes > 0 and config.resume and (trained_here / "result.json").is_file():
+        checkpoint = str((trained_here / "model").resolve())  # a resumed run keeps its model
+    elif config.collect_episodes > 0:
         from mosim_ray.runs import train_model
         from mosim_ray.train.config import TrainConfig
 
@@ -84,8 +92,11 @@ def world_model(config: ZeroShotConfig, out: Path, progress: bool) -> tuple[str,
             collect_steps=config.collect_steps,
             training=TrainConfig(minutes=config.train_minutes, seed=config.seed),
         )
-        train_model.run(model_run, out / "model_run", progress=progress)
-        checkpoint = str((out / "model_run" / "model").resolve())
+        from mosim_ray.runs.provenance import write_json
+
+        trained = train_model.run(model_run, trained_here, progress=progress)
+        write_json(trained, trained_here / "result.json")  # the model is whole: a resume keeps it
+        checkpoint = str((trained_here / "model").resolve())
     else:
         checkpoint = resolve_world_model(config.task, config.checkpoint)
     model = WorldModel.load(checkpoint)
@@ -131,6 +142,8 @@ def run(
         progress=progress,
         label="imagined steps",
         on_point=report_points(report),
+        checkpoint_every=config.checkpoint_every,
+        resume=config.resume,
     )
     result = {
         "task": config.task,

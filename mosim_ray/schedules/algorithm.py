@@ -38,6 +38,7 @@ from mosim_ray.schedules.counts import Counts, Seconds
 from mosim_ray.schedules.few_shot import FewShot
 from mosim_ray.schedules.model_link import ModelLink
 from mosim_ray.schedules.on_policy import OnPolicy
+from mosim_ray.schedules.run_state import run_state, set_run_state
 from mosim_ray.schedules.settings import MoSimSettings
 from mosim_ray.tasks import check_task_name
 
@@ -291,19 +292,14 @@ class MoSimSAC(FastSAC):
 
     def get_state(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         state = super().get_state(*args, **kwargs)
-        state[MOSIM] = {
-            "counts": self.counts.as_dict(),
-            "curve": list(self.curve),
-            "seconds": self.seconds.as_dict(),
-        }
+        if hasattr(self, "model"):
+            state[MOSIM] = run_state(self)
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         if MOSIM in state:
-            self.counts.update(state[MOSIM]["counts"])
-            self.curve = list(state[MOSIM]["curve"])
-            self.seconds.update(state[MOSIM]["seconds"])
+            set_run_state(self, state[MOSIM])
 
     def cleanup(self) -> None:
         if getattr(self, "_evaluator", None) is not None:

@@ -109,6 +109,15 @@ class FewShot:
     def finish(self, algo: MoSimSAC) -> None:
         """Every real round went to the trainer as it came: nothing is left to send."""
 
+    def before_save(self, algo: MoSimSAC) -> None:
+        """Nothing is held back from the trainer between rounds."""
+
+    def get_state(self) -> dict[str, Any]:
+        return {"next_round": self.next_round}
+
+    def set_state(self, algo: MoSimSAC, state: dict[str, Any]) -> None:
+        self.next_round = state["next_round"]
+
     def runner_versions(self, algo: MoSimSAC) -> list[int]:
         """The model version each imagined env runner steps with now."""
 

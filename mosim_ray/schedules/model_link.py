@@ -112,7 +112,13 @@ class ModelLink:
         return ray.get(self.store.publish_density.remote(config, state)), report
 
     def state(self) -> dict[str, Any]:
+        """The trainer's version, updates, real steps and episode ids, once every call made
+        before this one is done."""
         return ray.get(self.trainer.state.remote())
+
+    def snapshot(self, dest: Path) -> None:
+        """The trainer's checkpoint copied to ``dest`` (after every call made before this)."""
+        ray.get(self.trainer.snapshot.remote(str(dest)))
 
     def node(self) -> str:
         return ray.get(self.trainer.node_id.remote())

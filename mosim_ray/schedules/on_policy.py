@@ -154,6 +154,35 @@ class OnPolicy:
         """Open real segments go to the trainer."""
         self.ingest(algo, self.segments.flush())
 
+    def before_save(self, algo: MoSimSAC) -> None:
+        """Open real segments go to the trainer: a resumed run's env runners start new episodes,
+        and the saved trainer must hold every real step counted so far."""
+        self.ingest(algo, self.segments.flush())
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "imagined": self.imagined.get_state(),
+            "imagined_rng": self.imagined._rng.bit_generator.state,
+            "branch_credit": self.branch_credit,
+            "branch_rng": self.branches.rng.bit_generator.state,
+            "has_data": self.has_data,
+            # segment ids go on from here: an id the trainer already holds would be ignored
+            "next_segment_id": self.segments.next_id,
+            "visited": self.segments.reset_pool(),
+        }
+
+    def set_state(self, algo: MoSimSAC, state: dict[str, Any]) -> None:
+        self.imagined.set_state(state["imagined"])
+        self.imagined._rng.bit_generator.state = state["imagined_rng"]
+        self.branch_credit = state["branch_credit"]
+        self.branches.rng.bit_generator.state = state["branch_rng"]
+        self.has_data = state["has_data"]
+        self.segments.next_id = state["next_segment_id"]
+        states, contexts = state["visited"]
+        self.segments.states, self.segments.contexts = list(states), list(contexts)
+        if self.s.on_policy.branch_from == "dataset" and self.has_data:
+            self.dataset_pool = algo.model.reset_states(self.s.reset_states)
+
     def runner_versions(self, algo: MoSimSAC) -> list[int]:
         """Branches step with the newest published model."""
         return [algo.model_version]

@@ -40,7 +40,8 @@ class RealSegments:
     first_id: int = 2_000_000
     """segment ids start here, clear of the starting dataset's episode ids"""
     _open: dict[str, _Open] = field(default_factory=dict)
-    _next_id: int = 0
+    next_id: int = 0
+    """the next segment's id, less ``first_id`` (a resumed run goes on from the saved one)"""
     steps_in_segments: int = 0
     states: list[np.ndarray] = field(default_factory=list)
     contexts: list[np.ndarray] = field(default_factory=list)
@@ -118,13 +119,13 @@ class RealSegments:
     def _segment(self, ep: _Open) -> Episode:
         n = len(ep.actions)
         seg = Episode(
-            id=self.first_id + self._next_id,
+            id=self.first_id + self.next_id,
             states=np.asarray(ep.states, np.float32),
             actions=np.asarray(ep.actions, np.float32),
             rewards=np.asarray(ep.rewards, np.float32),
             observations=np.asarray(ep.observations, np.float32),
             contexts=np.repeat(ep.context[None].astype(np.float32), n + 1, axis=0),
         )
-        self._next_id += 1
+        self.next_id += 1
         self.steps_in_segments += n
         return seg
