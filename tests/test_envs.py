@@ -85,6 +85,14 @@ def test_imagined_step_is_the_model_step_with_real_task_functions(reacher_model)
     assert obs.dtype == np.float32 and rew.dtype == np.float32 and not term.any()
 
 
+def test_imagined_resets_from_the_task_observe_as_the_task_does(reacher_model):
+    env = ImaginedVecEnv(reacher_model, num_envs=4)
+    obs, _ = env.reset(seed=0)
+    zero = np.zeros((4, 2))
+    want, _ = task_functions("reacher-easy", exact=True)(env._states, zero, env._contexts)
+    np.testing.assert_array_equal(obs, want)
+
+
 def test_imagined_autoreset_next_step_and_truncation_at_horizon(reacher_model):
     env = ImaginedVecEnv(reacher_model, num_envs=3, time_limit=4)
     obs0, _ = env.reset(seed=1)

@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from mosim_ray.tasks import QUAT, UnknownTaskError, get_spec, make_simulator, task_names
+from mosim_ray.tasks import (
+    QUAT,
+    TaskSpec,
+    UnknownTaskError,
+    get_spec,
+    make_simulator,
+    task_names,
+)
 
 # (nq, nv, nu, control dt) as MuJoCo and dm_control define them.
 EXPECTED = {
@@ -112,6 +119,27 @@ def test_generic_mjcf_model(pendulum_xml):
     assert not np.array_equal(sim.state(), s0)
     with pytest.raises(UnknownTaskError, match="not found"):
         make_simulator("mjcf:/no/such/model.xml")
+
+
+def test_dm_control_tasks_never_terminate_and_ignore_previous_states():
+    spec, r = _rollout("hopper-hop", steps=40)
+    sim = make_simulator("hopper-hop")
+    obs, rew = sim.evaluate(r["state"], r["action"], r["context"])
+    t_obs, t_rew, term = sim.evaluate_transitions(
+        r["state"][::-1], r["state"], r["action"], r["context"]
+    )
+    np.testing.assert_array_equal(t_obs, obs)
+    np.testing.assert_array_equal(t_rew, rew)
+    assert not term.any() and not spec.has_termination and not sim.terminated()
+
+
+@pytest.mark.parametrize("task", ["cheetah-run", "gym:Hopper-v5"])
+def test_spec_json_round_trip_writes_has_termination_only_when_set(task):
+    """A dm_control spec's JSON is what it was before ``has_termination`` existed (shipped
+    checkpoints unchanged, older versions read it); a gym task's carries the flag."""
+    spec = get_spec(task)
+    assert ("has_termination" in spec.to_json()) == spec.has_termination
+    assert TaskSpec.from_json(spec.to_json()) == spec
 
 
 @pytest.mark.parametrize("task", ["cheetah-run", "reacher-easy", "hopper-hop"])

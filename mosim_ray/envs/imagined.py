@@ -1,8 +1,11 @@
 """N imagined robots stepped by one batched world-model call, as a gymnasium ``VectorEnv``.
 
-Observation and reward are the real task's functions of the predicted state (``task_functions``),
-so any model-free learner sees the task it would see in MuJoCo. Autoreset is NEXT_STEP (the step
-after a sub-episode ends returns its reset observation, reward 0), as RLlib's env runner expects.
+Observation, reward and termination are the real task's functions of the predicted transition
+(``task_functions``: the state before the step, the state predicted, the action), so any
+model-free learner sees the task it would see in MuJoCo. A sub-episode ends *terminated* when the
+task says so (a Gymnasium hopper that fell; dm_control tasks never do) and *truncated* at the time
+limit. Autoreset is NEXT_STEP (the step after a sub-episode ends returns its reset observation,
+reward 0), as RLlib's env runner expects.
 
 Nothing non-finite leaves this env: a prediction that is non-finite, or whose velocity exceeds
 ``max_abs_velocity``, ends that sub-episode (truncated, ``info["diverged"]``) with the last good
@@ -72,7 +75,7 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
     same physics, e.g. reacher-hard for a reacher-easy model, is allowed); episodes last
     ``time_limit`` steps.
 
-    Resets come from the task's own initial distribution (a real dm_control reset per
+    Resets come from the task's own initial distribution (a real reset of the task per
     sub-episode) or, with ``reset_pool``, from real states drawn uniformly from it; then
     ``task_reset_fraction`` of the episodes still start from the task's resets. With
     ``task_contexts``, an episode started from a real state gets its context (reacher's target)
@@ -115,7 +118,9 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         check_same_physics(model.task, self.task)
         self.spec_ = get_spec(self.task)
         if not self.spec_.has_reward:
-            raise ValueError(f"{self.task}: has no reward; imagined RL needs a suite task")
+            raise ValueError(
+                f"{self.task}: has no reward; imagined RL needs a dm_control or gym: task"
+            )
         self.num_envs = int(num_envs)
         self.time_limit = check_time_limit(time_limit)
         self.fns = functions or task_functions(self.task, exact=exact_rewards)
@@ -140,6 +145,7 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
             "imagined_steps": 0,
             "episodes": 0,
             "diverged": 0,
+            "terminated": 0,
             "out_of_support": 0,
             "weight_pulls": 0,
         }
@@ -212,7 +218,7 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         ok = np.isfinite(nxt).all(axis=1) & (np.abs(qvel) <= self.max_abs_velocity).all(axis=1)
         # rows that diverged keep their last good state, so the task functions never see junk
         nxt[~ok] = self._states[~ok]
-        obs, reward = self.fns(nxt, actions, self._contexts)
+        obs, reward, terminated = self.fns.transition(self._states, nxt, actions, self._contexts)
         out_of_support = None
         if self.penalty is not None:
             # on the (state, action) the agent chose at, as the authors' penalty
@@ -224,23 +230,25 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         obs[bad_out] = self._obs[bad_out]
         reward = np.where(ok, reward, 0.0)
         diverged = ~ok & ~resetting
+        terminated = np.asarray(terminated, dtype=bool) & ok & ~resetting
         self._t += 1
         truncated = (self._t >= self.time_limit) | diverged
         if out_of_support is not None:
             out_of_support &= ~resetting
             truncated |= out_of_support
             self.counters["out_of_support"] += int(out_of_support.sum())
-        terminated = np.zeros(self.num_envs, bool)
         self._states, self._obs = nxt, obs
         stepped = ~resetting
+        ended = (truncated | terminated) & stepped
         self.counters["imagined_steps"] += int(stepped.sum())
         self.counters["diverged"] += int(diverged.sum())
-        self.counters["episodes"] += int((truncated & stepped).sum())
+        self.counters["terminated"] += int(terminated.sum())
+        self.counters["episodes"] += int(ended.sum())
         if resetting.any():
             self._reset_rows(resetting)
             reward[resetting] = 0.0
             truncated[resetting] = False
-        self._needs_reset = truncated & stepped
+        self._needs_reset = ended
         info: dict[str, Any] = {}
         if diverged.any():
             info = {"diverged": diverged, "_diverged": diverged}
@@ -250,7 +258,7 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
     def _reset_rows(self, rows: np.ndarray) -> None:
         idx = np.flatnonzero(rows)
         sim = self.fns.sim
-        from_task = idx
+        from_pool, from_task = idx[:0], idx
         if self.reset_pool is not None:
             real = self._rng.random(len(idx)) >= self.task_reset_fraction
             from_pool, from_task = idx[real], idx[~real]
@@ -264,9 +272,11 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         for i in from_task:
             sim.reset(int(self._rng.integers(2**31 - 1)))
             self._states[i], self._contexts[i] = sim.state(), sim.context()
-        zero = np.zeros((len(idx), self.spec_.nu))
-        obs, _ = self.fns(self._states[idx], zero, self._contexts[idx])
-        self._obs[idx] = obs
+            self._obs[i] = sim.observation()  # as the task's reset returns it
+        if len(from_pool):  # the task's observation of a real state (its reward is unused)
+            states, zero = self._states[from_pool], np.zeros((len(from_pool), self.spec_.nu))
+            obs, _, _ = self.fns.transition(states, states, zero, self._contexts[from_pool])
+            self._obs[from_pool] = obs
         self._t[idx] = 0
         self._needs_reset[idx] = False
 

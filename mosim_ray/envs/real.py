@@ -37,7 +37,8 @@ def check_time_limit(time_limit: Any) -> int:
 
 
 class RealEnv(gym.Env):
-    """One real MuJoCo robot of a task, with a time limit and no termination (as dm_control).
+    """One real MuJoCo robot of a task: truncated at the time limit, terminated when the task
+    says so (a Gymnasium hopper that fell; dm_control tasks never terminate).
 
     ``info`` is empty on steps (RLlib copies infos every step) unless ``state_in_info``: then
     reset and every step add ``{"state": [nq+nv], "context": [C]}``, which is how on-policy MoSim
@@ -52,13 +53,14 @@ class RealEnv(gym.Env):
     ):
         self.spec_ = get_spec(task)
         if not self.spec_.has_reward:
-            raise ValueError(f"{task}: has no reward; RL needs a dm_control suite task")
+            raise ValueError(f"{task}: has no reward; RL needs a dm_control or gym: task")
         self.time_limit = check_time_limit(time_limit)
         self.state_in_info = bool(state_in_info)
         self.sim: Simulator = make_simulator(task)
         self.observation_space, self.action_space = task_spaces(self.spec_)
         self._t = 0
         self._started = False
+        self._terminated = False
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -66,17 +68,20 @@ class RealEnv(gym.Env):
         # episodes, as gymnasium promises.
         self.sim.reset(int(self.np_random.integers(2**31 - 1)))
         self._t = 0
-        self._started = True
+        self._started, self._terminated = True, False
         return self.sim.observation(), self._info()
 
     def step(self, action):
         if not self._started:
             raise RuntimeError("call reset() before step()")
-        if self._t >= self.time_limit:
-            raise RuntimeError("episode is over (time limit reached): call reset()")
+        if self._t >= self.time_limit or self._terminated:
+            why = "terminated" if self._terminated else "time limit reached"
+            raise RuntimeError(f"episode is over ({why}): call reset()")
         reward = self.sim.step(action)
         self._t += 1
-        return self.sim.observation(), reward, False, self._t >= self.time_limit, self._info()
+        self._terminated = self.sim.terminated()
+        truncated = self._t >= self.time_limit
+        return self.sim.observation(), reward, self._terminated, truncated, self._info()
 
     def _info(self) -> dict[str, np.ndarray]:
         if not self.state_in_info:

@@ -1,9 +1,11 @@
-"""Observation and reward of batches of predicted states, as the real task computes them.
+"""Observation, reward (and termination) of batches of predicted states, as the real task
+computes them.
 
 The exact path (``TaskFunctions``) writes each state into MuJoCo and calls the task's own code
 (about 20-130 µs a state). Where a task's functions allow it, a vectorized numpy version
 (``suite_functions``) computes the same numbers for the whole batch at once; a test holds each
-one equal to dm_control's on real states.
+one equal to dm_control's on real states. Gymnasium tasks (``gym:Hopper-v5``) always take the exact
+path: their env's own ``step`` on (previous state, state, action), which also says terminated.
 """
 
 from __future__ import annotations

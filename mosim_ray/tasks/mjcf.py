@@ -63,6 +63,6 @@ class MjcfSimulator(Simulator):
     def observation(self) -> np.ndarray:
         return self.state().astype(np.float32)
 
-    def evaluate(self, states, actions, contexts=None):
+    def evaluate(self, states, actions, contexts=None, previous_states=None):
         states = np.asarray(states, dtype=np.float64)
         return states.astype(np.float32), np.zeros(len(states))

@@ -1,7 +1,8 @@
-"""Task names: the dm_control suite tasks we use and generic ``mjcf:<path>`` models.
+"""Task names: the dm_control suite tasks we use, Gymnasium MuJoCo environments (``gym:<id>``)
+and generic ``mjcf:<path>`` models.
 
 Importing this module needs no MuJoCo: ``make_simulator`` (and so ``get_spec``) imports dm_control
-when first called.
+when first called; ``check_task_name`` imports only gymnasium's registry for ``gym:`` names.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ SUITE_TASKS: dict[str, tuple[str, str]] = {
     "quadruped-walk": ("quadruped", "walk"),
 }
 MJCF_PREFIX = "mjcf:"
+GYM_PREFIX = "gym:"
 
 
 class UnknownTaskError(ValueError):
-    """A task name that is neither registered nor an ``mjcf:<path>`` model."""
+    """A task name that is neither registered, nor a registered ``gym:<id>``, nor an
+    ``mjcf:<path>`` model."""
 
 
 def task_names() -> list[str]:
@@ -44,9 +47,44 @@ def check_task_name(name: str) -> None:
         if not path.is_file():
             raise UnknownTaskError(f"MJCF model file not found: {path}")
         return
+    if name.startswith(GYM_PREFIX):
+        _check_gym_id(name[len(GYM_PREFIX) :])
+        return
     raise UnknownTaskError(
-        f"unknown task {name!r}; known: {', '.join(task_names())} (or 'mjcf:<path to model.xml>')"
+        f"unknown task {name!r}; known: {', '.join(task_names())} (or 'gym:<Gymnasium MuJoCo id>',"
+        " e.g. 'gym:Hopper-v5', or 'mjcf:<path to model.xml>')"
     )
+
+
+def gym_mujoco_ids() -> list[str]:
+    """Gymnasium's own MuJoCo environment ids, latest version (v5) only."""
+    import gymnasium as gym
+
+    return sorted(
+        env_id
+        for env_id, spec in gym.registry.items()
+        if str(spec.entry_point).startswith("gymnasium.envs.mujoco") and env_id.endswith("-v5")
+    )
+
+
+def _check_gym_id(env_id: str) -> None:
+    """Raises ``UnknownTaskError`` unless ``env_id`` (``[module:]EnvId``) is registered (after
+    importing ``module``, as ``gymnasium.make`` does)."""
+    import importlib
+
+    import gymnasium as gym
+
+    module, _, registered = env_id.rpartition(":")
+    try:
+        if module:
+            importlib.import_module(module)
+        gym.spec(registered)
+    except Exception as e:  # gymnasium raises its own Error, ModuleNotFoundError, ValueError
+        raise UnknownTaskError(
+            f"unknown Gymnasium id {env_id!r} in task 'gym:{env_id}' ({e}); Gymnasium's MuJoCo "
+            f"ids: {', '.join(gym_mujoco_ids())}; your own MujocoEnv: gymnasium.register(...) "
+            "it, then 'gym:YourEnv-v0' (or 'gym:your_module:YourEnv-v0')"
+        ) from None
 
 
 @cache
@@ -56,12 +94,17 @@ def get_spec(name: str) -> TaskSpec:
 
 
 def make_simulator(name: str, seed: int | None = None) -> Simulator:
-    """A fresh simulator of ``name`` (``cheetah-run`` or ``mjcf:path/to/model.xml``)."""
+    """A fresh simulator of ``name`` (``cheetah-run``, ``gym:Hopper-v5`` or
+    ``mjcf:path/to/model.xml``)."""
     check_task_name(name)
     if name.startswith(MJCF_PREFIX):
         from mosim_ray.tasks.mjcf import MjcfSimulator
 
         return MjcfSimulator(name, seed)
+    if name.startswith(GYM_PREFIX):
+        from mosim_ray.tasks.gym import GymSimulator
+
+        return GymSimulator(name, seed)
     from mosim_ray.tasks.suite import SuiteSimulator
 
     return SuiteSimulator(name, seed)

@@ -11,7 +11,12 @@ The physical state is ``np.concatenate([qpos, qvel])`` in MuJoCo order (``nq + n
   ``TaskSpec.acc_stage_obs`` names them; ``evaluate`` computes them from the state with ``mj_forward``
   (an approximation, measured in the tests).
 
-This base class needs only numpy; the subclasses (``suite``, ``mjcf``) import dm_control.
+* a task may *terminate* an episode (``TaskSpec.has_termination``: a Gymnasium hopper that fell);
+  ``terminated()`` says whether the last ``step`` did, ``evaluate_transitions`` for given
+  transitions. Rewards that depend on the state before the step (Gymnasium's forward velocity)
+  need it: ``evaluate(..., previous_states=...)``.
+
+This base class needs only numpy; the subclasses (``suite``, ``mjcf``, ``gym``) import MuJoCo.
 """
 
 from __future__ import annotations
@@ -80,6 +85,12 @@ class Simulator:
         """Apply ``action`` [nu] for one control step; return the reward (0.0 without one)."""
         raise NotImplementedError
 
+    def terminated(self) -> bool:
+        """Whether the last ``step`` ended the episode by the task's own rule (a hopper that
+        fell); False after ``reset`` and ``set_state``, and always for tasks without
+        ``spec.has_termination`` (dm_control's never terminate: time limits only)."""
+        return False
+
     def observation(self) -> np.ndarray:
         """[obs_dim] float32 observation of the current physics."""
         raise NotImplementedError
@@ -89,13 +100,33 @@ class Simulator:
         states: np.ndarray,
         actions: np.ndarray,
         contexts: np.ndarray | None = None,
+        previous_states: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Observation and reward of given states, as ``step`` returns them.
 
-        states: [N, nq+nv] reached after applying actions: [N, nu]; contexts: [N, context_dim].
+        states: [N, nq+nv] reached after applying actions: [N, nu]; contexts: [N, context_dim];
+        previous_states: [N, nq+nv] the actions were applied in (dm_control tasks ignore them;
+        tasks whose reward needs them, such as ``gym:`` ones, raise without them).
         Returns (obs [N, obs_dim] float32, reward [N] float64). Leaves the physics in the last state.
         """
         raise NotImplementedError
+
+    def evaluate_transitions(
+        self,
+        previous_states: np.ndarray,
+        states: np.ndarray,
+        actions: np.ndarray,
+        contexts: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Observation, reward and terminated flag of transitions, as ``step`` returns them.
+
+        previous_states: [N, nq+nv] where actions: [N, nu] were applied, states: [N, nq+nv]
+        reached; contexts: [N, context_dim]. Returns (obs [N, obs_dim] float32, reward [N]
+        float64, terminated [N] bool). This default, for tasks whose reward needs only the state
+        reached: ``evaluate``, never terminated.
+        """
+        obs, reward = self.evaluate(states, actions, contexts)
+        return obs, reward, np.zeros(len(obs), dtype=bool)
 
     def check_action(self, action: np.ndarray) -> np.ndarray:
         """Validated float64 action [nu]: non-finite raises, out of bounds is clipped."""

@@ -46,6 +46,9 @@ class TaskSpec:
     context_dim: int = 0
     has_reward: bool = True
     acc_stage_obs: tuple[str, ...] = ()
+    has_termination: bool = False
+    """Whether the task may end an episode before its time limit (terminated, not truncated: a
+    Gymnasium hopper that fell); False promises it never does (every dm_control task)."""
 
     @property
     def physics_substeps(self) -> int:
@@ -66,10 +69,15 @@ class TaskSpec:
     # --- JSON ------------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         """Every field as plain JSON (lists for tuples); an unbounded action entry is ``null``,
-        so the result stays strict JSON (no ``Infinity``)."""
+        so the result stays strict JSON (no ``Infinity``). Fields added later (``_ADDED``) are
+        written only when they differ from their default: a dm_control task's spec stays what
+        earlier versions wrote and read (shipped checkpoints unchanged)."""
         d = dataclasses.asdict(self)
         for key in ("action_low", "action_high"):
             d[key] = [x if math.isfinite(x) else None for x in d[key]]
+        for key, default in _ADDED.items():
+            if d[key] == default:
+                del d[key]
         return {k: _lists(v) for k, v in d.items()}
 
     @classmethod
@@ -92,6 +100,10 @@ class TaskSpec:
         if "obs_keys" in v:
             v["obs_keys"] = tuple((str(k), int(n)) for k, n in v["obs_keys"])
         return cls(**v)
+
+
+_ADDED = {"has_termination": False}
+"""Fields added after checkpoint format 2, with the default ``to_json`` leaves out."""
 
 
 def _lists(v: Any) -> Any:

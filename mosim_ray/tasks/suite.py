@@ -83,7 +83,7 @@ class SuiteSimulator(Simulator):
         obs, self._obs = self._obs, None
         return self._flat_obs(obs)
 
-    def evaluate(self, states, actions, contexts=None):
+    def evaluate(self, states, actions, contexts=None, previous_states=None):
         import mujoco
 
         states = np.asarray(states, dtype=np.float64)
