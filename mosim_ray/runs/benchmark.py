@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mosim_ray.runs.kind import Report, RunKind
+from mosim_ray.runs.names import folder_name
 
 TEST_SEED = 777_000
 """far from the seeds training data uses"""
@@ -214,7 +215,7 @@ KIND = RunKind(
     config=BenchmarkConfig,
     run=run,
     doc=__doc__,
-    default_out=lambda c: f"benchmarks/results/prediction_{c.task}",
+    default_out=lambda c: f"benchmarks/results/prediction_{folder_name(c.task)}",
     summary=lambda result: result["table"].rstrip(),
     uses_ray=False,
     inputs=(

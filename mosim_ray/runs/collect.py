@@ -14,6 +14,7 @@ from typing import Any
 
 from mosim_ray.data.processes import ProcessConfig
 from mosim_ray.runs.kind import Report, RunKind
+from mosim_ray.runs.names import folder_name
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def summary(result: dict[str, Any]) -> str:
 
 
 def default_out(config: CollectConfig) -> str:
-    return f"data/{config.task.replace(':', '_').replace('/', '_')}"
+    return f"data/{folder_name(config.task)}"
 
 
 KIND = RunKind(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from mosim_ray.config import ConfigError
 from mosim_ray.runs import schedule
 from mosim_ray.runs.kind import RunKind
+from mosim_ray.runs.names import folder_name
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ KIND = RunKind(
     config=FewShotConfig,
     run=schedule.run,
     doc=__doc__,
-    default_out=lambda c: f"runs/few_shot/{c.task}",
+    default_out=lambda c: f"runs/few_shot/{folder_name(c.task)}",
     summary=schedule.summary,
     point=schedule.point,
     columns=("real_return_std", "real_steps", "imagined_steps", "model_version"),

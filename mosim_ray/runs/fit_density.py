@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mosim_ray.runs.kind import Report, RunKind
+from mosim_ray.runs.names import folder_name
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ KIND = RunKind(
     config=FitDensityConfig,
     run=run,
     doc=__doc__,
-    default_out=lambda c: f"runs/density/{c.task}",
+    default_out=lambda c: f"runs/density/{folder_name(c.task)}",
     summary=summary,
     uses_ray=False,
     inputs=("data",),

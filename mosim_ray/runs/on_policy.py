@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from mosim_ray.config import ConfigError
 from mosim_ray.runs import schedule
 from mosim_ray.runs.kind import RunKind
+from mosim_ray.runs.names import folder_name
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ KIND = RunKind(
     config=OnPolicyConfig,
     run=schedule.run,
     doc=__doc__,
-    default_out=lambda c: f"runs/on_policy/{c.task}",
+    default_out=lambda c: f"runs/on_policy/{folder_name(c.task)}",
     summary=schedule.summary,
     point=schedule.point,
     columns=("real_return_std", "real_steps", "imagined_steps", "model_version"),

@@ -197,6 +197,54 @@ def train_policy(
     }
 
 
+def learn_in(
+    config,
+    env: str,
+    env_config: dict[str, Any],
+    steps: int,
+    out: Path,
+    label: str,
+    report=None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """The body both zero-shot and real-env SAC run: ``config.algo`` (our preset, with the
+    config's env runners, envs, seed, learning starts and RLlib overrides) in ``env`` for
+    ``steps`` env steps, judged in the real env on ``config.eval``'s schedule, saved on
+    ``config.checkpoint_every``'s. ``config`` is a ZeroShotConfig or RealSacConfig."""
+    import torch
+
+    from mosim_ray.actors.ray_session import start_ray
+    from mosim_ray.envs.rllib import register_envs
+    from mosim_ray.sac.presets import algorithm_config
+
+    torch.set_num_threads(config.threads)
+    start_ray()
+    register_envs()
+    rllib = algorithm_config(
+        config.algo,
+        env,
+        env_config,
+        num_env_runners=config.env_runners,
+        num_envs_per_env_runner=config.num_envs,
+        vectorize_mode="vector_entry_point",
+        seed=config.seed,
+        **({"learning_starts": config.learning_starts} if config.algo == "sac" else {}),
+        **config.overrides,
+    )
+    return train_policy(
+        rllib,
+        config.task,
+        steps,
+        config.eval,
+        out,
+        progress=progress,
+        label=label,
+        on_point=report_points(report),
+        checkpoint_every=config.checkpoint_every,
+        resume=config.resume,
+    )
+
+
 def report_points(report: Callable[[dict[str, Any]], None] | None):
     """``on_point`` for ``train_policy`` that hands each curve point to a run kind's report."""
     return None if report is None else (lambda p: report(asdict(p)))

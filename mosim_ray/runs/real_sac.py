@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mosim_ray.runs.kind import Report, RunKind
+from mosim_ray.runs.names import folder_name
 from mosim_ray.sac.eval_settings import EvalSettings
 
 
@@ -59,42 +60,15 @@ class RealSacConfig:
 def run(
     config: RealSacConfig, out: str | Path, *, report: Report | None = None, progress: bool = False
 ) -> dict[str, Any]:
-    import torch
-
-    from mosim_ray.actors.ray_session import start_ray
-    from mosim_ray.envs.rllib import REAL, register_envs
+    from mosim_ray.envs.rllib import REAL
     from mosim_ray.eval.plots import plot_rl_curves
-    from mosim_ray.runs.policy_training import report_points, train_policy
-    from mosim_ray.sac.presets import algorithm_config
+    from mosim_ray.runs.policy_training import learn_in
 
     out = Path(out)
     started = time.perf_counter()
-    torch.set_num_threads(config.threads)
-    start_ray()
-    register_envs()
-    rllib = algorithm_config(
-        config.algo,
-        REAL,
-        {"task": config.task, "time_limit": config.time_limit},
-        num_env_runners=config.env_runners,
-        num_envs_per_env_runner=config.num_envs,
-        vectorize_mode="vector_entry_point",
-        seed=config.seed,
-        **({"learning_starts": config.learning_starts} if config.algo == "sac" else {}),
-        **config.overrides,
-    )
-    trained = train_policy(
-        rllib,
-        config.task,
-        config.env_steps,
-        config.eval,
-        out,
-        progress=progress,
-        label="real steps",
-        on_point=report_points(report),
-        checkpoint_every=config.checkpoint_every,
-        resume=config.resume,
-    )
+    env_config = {"task": config.task, "time_limit": config.time_limit}
+    steps, label = config.env_steps, "real steps"
+    trained = learn_in(config, REAL, env_config, steps, out, label, report, progress)
     result = {
         "task": config.task,
         "algo": config.algo,
@@ -139,7 +113,7 @@ KIND = RunKind(
     config=RealSacConfig,
     run=run,
     doc=__doc__,
-    default_out=lambda c: f"runs/real_sac/{c.task}",
+    default_out=lambda c: f"runs/real_sac/{folder_name(c.task)}",
     summary=summary,
     point=point,
     columns=("real_return_std", "env_steps"),

@@ -17,6 +17,7 @@ from typing import Any
 
 from mosim_ray.model.config import ModelConfig
 from mosim_ray.runs.kind import Report, RunKind
+from mosim_ray.runs.names import folder_name
 from mosim_ray.train.config import TrainConfig
 
 
@@ -217,7 +218,7 @@ def summary(result: dict[str, Any]) -> str:
 
 
 def default_out(config: TrainModelConfig) -> str:
-    return f"runs/train/{config.task}"
+    return f"runs/train/{folder_name(config.task)}"
 
 
 KIND = RunKind(

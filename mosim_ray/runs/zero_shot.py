@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mosim_ray.runs.kind import Report, RunKind
+from mosim_ray.runs.names import folder_name
 from mosim_ray.sac.eval_settings import EvalSettings
 
 
@@ -26,7 +27,7 @@ class ZeroShotConfig:
     """A policy trained in imagination only, judged in the real env."""
 
     task: str = "reacher-easy"
-    """dm_control task"""
+    """dm_control task (cheetah-run), gym:<EnvId> or mjcf:<model.xml>"""
     checkpoint: str | None = None
     """world model (default: the shipped model of the task's robot, or one trained here when
     ``collect_episodes`` > 0)"""
@@ -107,44 +108,16 @@ def run(
     config: ZeroShotConfig, out: str | Path, *, report: Report | None = None, progress: bool = False
 ) -> dict[str, Any]:
     """Train ``config.algo`` in ``mosim-imagined``; save the policy and curve under ``out``."""
-    import torch
-
-    from mosim_ray.actors.ray_session import start_ray
-    from mosim_ray.envs.rllib import IMAGINED, register_envs
-    from mosim_ray.runs.policy_training import report_points, train_policy
-    from mosim_ray.sac.presets import algorithm_config
+    from mosim_ray.envs.rllib import IMAGINED
+    from mosim_ray.runs.policy_training import learn_in
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     checkpoint, real_steps = world_model(config, out, progress)
-    torch.set_num_threads(config.threads)
-    start_ray()
-    register_envs()
     env_config = {"checkpoint": checkpoint, "task": config.task, "time_limit": config.time_limit}
-    rllib = algorithm_config(
-        config.algo,
-        IMAGINED,
-        env_config,
-        num_env_runners=config.env_runners,
-        num_envs_per_env_runner=config.num_envs,
-        vectorize_mode="vector_entry_point",
-        seed=config.seed,
-        **({"learning_starts": config.learning_starts} if config.algo == "sac" else {}),
-        **config.overrides,
-    )
-    trained = train_policy(
-        rllib,
-        config.task,
-        config.imagined_steps,
-        config.eval,
-        out,
-        progress=progress,
-        label="imagined steps",
-        on_point=report_points(report),
-        checkpoint_every=config.checkpoint_every,
-        resume=config.resume,
-    )
+    steps, label = config.imagined_steps, "imagined steps"
+    trained = learn_in(config, IMAGINED, env_config, steps, out, label, report, progress)
     result = {
         "task": config.task,
         "algo": config.algo,
@@ -218,7 +191,7 @@ KIND = RunKind(
     config=ZeroShotConfig,
     run=run,
     doc=__doc__,
-    default_out=lambda c: f"runs/zero_shot/{c.task}",
+    default_out=lambda c: f"runs/zero_shot/{folder_name(c.task)}",
     summary=summary,
     point=point,
     columns=("real_return_std", "imagined_steps"),

@@ -200,13 +200,15 @@ def starting_transitions(task: str, data: str) -> dict[str, np.ndarray]:
     low, high = (np.asarray(b, np.float64) for b in get_spec(task).action_bounds)
     cols: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "act", "rew", "nobs", "term")}
     for ep in RolloutDataset.open(data).episodes:
+        states = ep.states.astype(np.float64)
         acts = ep.actions.astype(np.float64)
         ctx = ep.contexts.astype(np.float64)
-        obs, _ = functions(ep.states[:1].astype(np.float64), acts[:1], ctx[:1])
-        nobs, rew = functions(ep.states[1:].astype(np.float64), acts, ctx[1:])
+        # the first observation: the reset state as reached from itself under the first action
+        obs, _, _ = functions.transition(states[:1], states[:1], acts[:1], ctx[:1])
+        nobs, rew, term = functions.transition(states[:-1], states[1:], acts, ctx[1:])
         cols["obs"].append(np.concatenate([obs, nobs[:-1]]))
         cols["nobs"].append(nobs)
         cols["act"].append((2 * (acts - low) / (high - low) - 1).astype(np.float32))
         cols["rew"].append(rew.astype(np.float32))
-        cols["term"].append(np.zeros(len(acts), np.float32))
+        cols["term"].append(term.astype(np.float32))
     return {k: np.concatenate(v).astype(np.float32) for k, v in cols.items()}

@@ -1,7 +1,8 @@
 """Running a sweep: one generic trainable for every run kind, through the registry.
 
 Each trial is ``kind.run(config, trial_dir, report=tune.report)`` with the search-space values
-set on the base run; its torch threads are its ``cpus_per_trial``; its resources are the kind's
+set on the base run (a trial whose folder holds a save of its run, from ``checkpoint_every``,
+resumes from it: a retried trial, or a trial of a sweep restored with ``--resume``); its torch threads are its ``cpus_per_trial``; its resources are the kind's
 ``trial_resources`` where the kind has actors of its own to place (the schedules), else its CPUs
 and GPUs. ``run_sweep`` runs a checked sweep on the Ray the caller started and writes its table,
 plot and summary.
@@ -87,7 +88,11 @@ def make_trainable(sweep: SweepConfig):
 
         torch.set_num_threads(threads)
         out = Path(tune.get_context().get_trial_dir())
-        result = kind.run(config_of(params), out, report=lambda p: tune.report(numbers(p)))
+        config = config_of(params)
+        if "resume" in to_dict(config) and (out / "checkpoint").is_dir():
+            # a retried trial, or one of a restored sweep: on from its last save
+            config = with_params(config, {"resume": True})
+        result = kind.run(config, out, report=lambda p: tune.report(numbers(p)))
         # not result.json: that name is Tune's own (one JSON line per report)
         (out / f"{kind.name}_result.json").write_text(json.dumps(result, indent=1, default=str))
 
