@@ -40,10 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         load_experiment(f) for f in sorted(Path("benchmarks/experiments").glob("*.yaml"))
     ]
     rows = headline_rows(experiments)
+    choosing = headline_rows(experiments, table="choosing")
     wanted = {HEADLINE: headline_json(rows)}
     table = headline_markdown(rows)
     for doc in DOCS:
         wanted[Path(doc)] = replace_between(Path(doc).read_text(), "headline", table)
+    wanted[Path("BENCHMARKS.md")] = replace_between(
+        wanted[Path("BENCHMARKS.md")], "choosing", headline_markdown(choosing)
+    )
     stale = [
         str(path) for path, text in wanted.items() if not path.is_file() or path.read_text() != text
     ]

@@ -20,6 +20,8 @@ from mosim_ray.experiments.spec import Experiment
 from mosim_ray.experiments.stats import SeedSummary
 
 REPORTED_SEEDS = range(0, 100)
+CHOOSING_SEEDS = range(100, 10**9)
+SEEDS = {"headline": REPORTED_SEEDS, "choosing": CHOOSING_SEEDS}
 STEP_TOLERANCE = 0.01
 """an evaluation counts for step S when it came at S to S * (1 + this): schedules evaluate at the
 first iteration past S (a rollout fragment of a few steps later)"""
@@ -33,12 +35,16 @@ def value_at(curve: list[dict[str, float]], step: int) -> float | None:
     return None
 
 
-def headline_rows(experiments: list[Experiment], results: Path = RESULTS) -> list[dict[str, Any]]:
+def headline_rows(
+    experiments: list[Experiment], results: Path = RESULTS, table: str = "headline"
+) -> list[dict[str, Any]]:
+    """The rows of one table: ``headline`` (seeds 0-99) or ``choosing`` (100 and above)."""
     rows = []
     for exp in experiments:
-        if exp.report is None:
+        if exp.report is None or exp.report.table != table:
             continue
-        files = [f for f in load_seed_files(exp.name, results) if f["seed"] in REPORTED_SEEDS]
+        seeds = SEEDS[table]
+        files = [f for f in load_seed_files(exp.name, results) if f["seed"] in seeds]
         for step in exp.report.steps:
             got = [(f["seed"], value_at(f["curve"], step)) for f in files]
             got = [(s, v) for s, v in got if v is not None]

@@ -51,6 +51,13 @@ class ReportSpec:
     """the row's name (mosim_on_policy, model_free_control, sac, ...)"""
     steps: tuple[int, ...] = ()
     """real-step counts (starting data included) at which the figure is the evaluation there"""
+    table: str = "headline"
+    """headline (reported seeds 0-99) or choosing (seeds 100 and above: the runs a recipe or a
+    setting was chosen on, shown apart)"""
+
+    def __post_init__(self) -> None:
+        if self.table not in ("headline", "choosing"):
+            raise ConfigError(f"report table must be headline or choosing, got {self.table!r}")
 
 
 @dataclass(frozen=True)
