@@ -76,8 +76,8 @@ def test_on_policy_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tm
 
 def test_zero_shot_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tmp_path):
     args = [
-        *("--task", "reacher-easy", "--imagined-steps", "800", "--learning-starts", "64"),
-        *("--checkpoint-every", "200", "--eval.every", "400", "--eval.episodes", "2"),
+        *("--task", "reacher-easy", "--imagined-steps", "480", "--learning-starts", "64"),
+        *("--checkpoint-every", "120", "--eval.every", "240", "--eval.episodes", "2"),
         *("--eval.time-limit", "20", "--time-limit", "20", "--num-envs", "4", "--threads", "1"),
         "--no-progress",
         *TINY_RLLIB,
