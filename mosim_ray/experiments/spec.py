@@ -40,6 +40,9 @@ class InputSpec:
     trained model)"""
     seed_field: str = "seed"
     """the input's setting that takes the seed ("": none)"""
+    field: str | None = None
+    """the run's setting this input's path goes to (default: the input's name; "": none, the
+    input only feeds later inputs, as the data a starting model is trained on)"""
 
 
 @dataclass(frozen=True)
@@ -74,22 +77,29 @@ class Experiment:
 
     def config(self, seed: int, inputs: dict[str, str]) -> Any:
         """The run's config for ``seed`` with the built inputs' paths."""
-        return build(self.kind, self.run, seed, inputs, self.seed_field, inputs_as_fields=True)
+        fields = {}
+        for name, path in inputs.items():
+            field = self.inputs[name].field
+            field = name if field is None else field
+            if field:
+                fields[field] = path
+        return build(self.kind, self.run, seed, inputs, self.seed_field, fields)
 
     def input_config(self, name: str, seed: int, built: dict[str, str]) -> Any:
         spec = self.inputs[name]
-        return build(spec.kind, spec.run, seed, built, spec.seed_field, inputs_as_fields=False)
+        return build(spec.kind, spec.run, seed, built, spec.seed_field, {})
 
 
 def build(
-    kind: str, run: Any, seed: int, inputs: dict[str, str], seed_field: str, inputs_as_fields: bool
+    kind: str, run: Any, seed: int, inputs: dict[str, str], seed_field: str, fields: dict
 ) -> Any:
+    """A kind's config: its run layers with placeholders filled, ``fields`` set (dotted names
+    to values), the seed in ``seed_field``."""
     from mosim_ray.tune.sweep_config import run_layers
 
     values = fill(run_layers(run, kind), {"seed": seed, **inputs})
-    if inputs_as_fields:
-        for name, path in inputs.items():
-            set_dotted(values, name, path)
+    for name, value in fields.items():
+        set_dotted(values, name, value)
     if seed_field:
         set_dotted(values, seed_field, seed)
     cls = get_kind(kind).config
