@@ -124,16 +124,18 @@ class _Clock:
 
 
 class _TimedFunctions:
-    """The env's task functions, timed; every other attribute passes through."""
+    """The env's task functions (called, or through ``transition``), timed; every other
+    attribute passes through."""
 
-    def __init__(self, fns, call):
-        self._fns, self._call = fns, call
+    def __init__(self, fns, clock: _Clock):
+        self._fns, self._clock = fns, clock
 
     def __getattr__(self, name: str):
-        return getattr(self._fns, name)
+        attr = getattr(self._fns, name)
+        return self._clock.timed("task_functions", attr) if name == "transition" else attr
 
     def __call__(self, *args):
-        return self._call(*args)
+        return self._clock.timed("task_functions", self._fns)(*args)
 
 
 def timed_rate(env: ImaginedVecEnv, seconds: float) -> tuple[float, dict[str, float]]:
@@ -143,7 +145,7 @@ def timed_rate(env: ImaginedVecEnv, seconds: float) -> tuple[float, dict[str, fl
     clock = _Clock()
     dynamics, fns = env.model.dynamics, env.fns
     dynamics.step = clock.timed("model", dynamics.step)
-    env.fns = _TimedFunctions(fns, clock.timed("task_functions", fns))
+    env.fns = _TimedFunctions(fns, clock)
     env._reset_rows = clock.timed("resets", env._reset_rows)
     try:
         t0 = time.perf_counter()
