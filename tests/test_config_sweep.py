@@ -204,3 +204,15 @@ def test_zero_shot_trials_resolve_the_world_model_as_the_pipeline_does(tmp_path)
     check(run)
     checkpoint, real_steps = world_model(run, tmp_path, progress=False)
     assert Path(checkpoint).name == "reacher-easy" and real_steps > 0
+
+
+def test_a_trial_with_a_save_of_its_run_resumes_from_it(tmp_path):
+    """A retried trial, or one of a sweep restored with --resume, goes on from its run's save."""
+    from mosim_ray.tune.run import trial_config
+
+    sweep = load_sweep("tune_configs/on_policy_branch.yaml", smoke=True)
+    params = {"on_policy.branch_length": 2}
+    fresh = trial_config(sweep.run, params, threads=1, out=tmp_path)
+    assert not fresh.resume and fresh.on_policy.branch_length == 2 and fresh.threads == 1
+    (tmp_path / "checkpoint").mkdir()
+    assert trial_config(sweep.run, params, threads=1, out=tmp_path).resume

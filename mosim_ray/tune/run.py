@@ -70,6 +70,19 @@ def prepare(sweep: SweepConfig) -> SweepConfig:
     return dataclasses.replace(sweep, run=absolute_paths(sweep.run))
 
 
+def trial_config(base: Any, params: dict[str, Any], threads: int, out: Path | None = None) -> Any:
+    """One trial's run: the base run with its search-space values, the trial's torch threads,
+    and, when its folder holds a save of its run (``checkpoint_every``), resuming from it: a
+    retried trial, or a trial of a sweep restored with ``--resume``, goes on where it stopped."""
+    config = with_params(base, params)
+    fields = to_dict(config)
+    if "threads" in fields:
+        config = with_params(config, {"threads": threads})
+    if out is not None and "resume" in fields and (out / "checkpoint").is_dir():
+        config = with_params(config, {"resume": True})
+    return config
+
+
 def make_trainable(sweep: SweepConfig):
     """The function trainable of the sweep's kind, with its resources."""
     from ray import tune
@@ -78,20 +91,14 @@ def make_trainable(sweep: SweepConfig):
     threads = max(1, int(sweep.cpus_per_trial))
 
     def config_of(params: dict[str, Any]) -> Any:
-        config = with_params(base, params)
-        if "threads" in to_dict(config):
-            config = with_params(config, {"threads": threads})
-        return config
+        return trial_config(base, params, threads)
 
     def trial(params: dict[str, Any]) -> None:
         import torch
 
         torch.set_num_threads(threads)
         out = Path(tune.get_context().get_trial_dir())
-        config = config_of(params)
-        if "resume" in to_dict(config) and (out / "checkpoint").is_dir():
-            # a retried trial, or one of a restored sweep: on from its last save
-            config = with_params(config, {"resume": True})
+        config = trial_config(base, params, threads, out)
         result = kind.run(config, out, report=lambda p: tune.report(numbers(p)))
         # not result.json: that name is Tune's own (one JSON line per report)
         (out / f"{kind.name}_result.json").write_text(json.dumps(result, indent=1, default=str))
