@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("BENCHMARKS.md", "README.md")
 HEADLINE = Path("benchmarks/results/headline.json")
+FIGURES = ("mse_h16", "mse_h100", "step_mse_h100", "failed_h100")
+"""the prediction table's columns"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         headline_markdown,
         headline_rows,
         plot_task,
+        prediction_markdown,
+        prediction_rows,
         replace_between,
     )
     from mosim_ray.experiments.spec import load_experiment
@@ -47,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         wanted[Path(doc)] = replace_between(Path(doc).read_text(), "headline", table)
     wanted[Path("BENCHMARKS.md")] = replace_between(
         wanted[Path("BENCHMARKS.md")], "choosing", headline_markdown(choosing)
+    )
+    prediction = prediction_rows(experiments)
+    wanted[Path("BENCHMARKS.md")] = replace_between(
+        wanted[Path("BENCHMARKS.md")], "prediction", prediction_markdown(prediction, FIGURES)
     )
     stale = [
         str(path) for path, text in wanted.items() if not path.is_file() or path.read_text() != text

@@ -159,3 +159,25 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     assert steps[0] == 120 and steps[-1] >= 180  # the 120 starting steps counted
     rows = headline_rows([exp], results)
     assert rows[0]["n_seeds"] == 1 and rows[0]["seeds"] == [0]
+
+
+def test_prediction_rows_average_the_figures_and_a_failed_seed_leaves_no_mean(tmp_path):
+    from mosim_ray.experiments.report import prediction_markdown, prediction_rows
+
+    figures = ("mse_h16", "failed_h100")
+    spec = ReportSpec(task="cheetah-run", arm="mosim", table="prediction", figures=figures)
+    exp = Experiment(name="m", kind="train", run={}, seeds=(0, 1), report=spec)
+    for seed, mse in ((0, 0.1), (1, 0.3)):
+        path = tmp_path / "m" / f"seed{seed}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"seed": seed, "figures": {"mse_h16": mse, "failed_h100": 0.0}}))
+    (row,) = prediction_rows([exp], tmp_path)
+    assert row["mse_h16"]["mean"] == pytest.approx(0.2) and row["mse_h16"]["std"] == pytest.approx(
+        0.1
+    )
+    assert "0.2 ± 0.1" in prediction_markdown([row], figures)
+    (tmp_path / "m" / "seed1.json").write_text(
+        json.dumps({"seed": 1, "figures": {"mse_h16": float("inf"), "failed_h100": 0.5}})
+    )
+    (row,) = prediction_rows([exp], tmp_path)
+    assert row["mse_h16"]["mean"] is None and "n/a" in prediction_markdown([row], figures)

@@ -111,6 +111,64 @@ def headline_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def prediction_rows(experiments: list[Experiment], results: Path = RESULTS) -> list[dict]:
+    """Per prediction experiment: each figure's mean, standard deviation and per-seed values
+    over its reported seeds."""
+    rows = []
+    for exp in experiments:
+        if exp.report is None or exp.report.table != "prediction":
+            continue
+        files = [f for f in load_seed_files(exp.name, results) if f["seed"] in REPORTED_SEEDS]
+        row = {
+            "task": exp.report.task,
+            "arm": exp.report.arm,
+            "label": exp.report.label,
+            "seeds": [f["seed"] for f in files],
+            "experiment": exp.name,
+        }
+        for name in exp.report.figures:
+            values = [f.get("figures", {}).get(name, float("nan")) for f in files]
+            finite = np.isfinite(values).all() if values else False
+            row[name] = {
+                "per_seed": [_round_sig(v) for v in values],
+                "mean": _round_sig(float(np.mean(values))) if finite else None,
+                "std": _round_sig(float(np.std(values))) if finite else None,
+            }
+        rows.append(row)
+    return rows
+
+
+def _round_sig(x: float) -> float | None:
+    return None if not np.isfinite(x) else float(f"{x:.4g}")
+
+
+def prediction_markdown(rows: list[dict], figures: tuple[str, ...]) -> str:
+    """One table: a world model's held-out figures, mean ± standard deviation over seeds (any
+    failed rollout makes a seed's error infinite, and the row's mean n/a)."""
+    if not rows:
+        return "No prediction experiment has a finished seed yet.\n"
+    head = " | ".join(figures)
+    out = [
+        f"| task | model | data | seeds | {head} |",
+        "|---|---|---|---:|" + "---|" * len(figures),
+    ]
+    for r in sorted(rows, key=lambda r: (r["task"], r["label"], r["arm"])):
+        cells = []
+        for name in figures:
+            f = r.get(name)
+            cells.append(
+                ""
+                if f is None
+                else ("n/a" if f["mean"] is None else f"{f['mean']:.4g} ± {f['std']:.2g}")
+            )
+        out.append(
+            f"| {r['task']} | {r['arm']} | {r['label']} | {len(r['seeds'])} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def replace_between(text: str, name: str, body: str) -> str:
     """``text`` with what lies between ``<!-- report:NAME -->`` and ``<!-- /report:NAME -->``
     replaced by ``body``."""

@@ -101,6 +101,7 @@ def run_seed(
         "wall_s": time.perf_counter() - started,
         "curve": curve,
         "final": final,
+        "figures": kind.figures(result) if kind.figures else {},
         "result": str(out / "result.json"),
     }
     write_json(data, seed_file(exp, seed, results))

@@ -55,12 +55,18 @@ class ReportSpec:
     steps: tuple[int, ...] = ()
     """real-step counts (starting data included) at which the figure is the evaluation there"""
     table: str = "headline"
-    """headline (reported seeds 0-99) or choosing (seeds 100 and above: the runs a recipe or a
-    setting was chosen on, shown apart)"""
+    """headline (reported seeds 0-99), choosing (seeds 100 and above: the runs a recipe or a
+    setting was chosen on, shown apart) or prediction (a world model's held-out errors)"""
+    figures: tuple[str, ...] = ()
+    """prediction tables: the figures shown (``mse_h16``, ``mse_h100``, ``failed_h100``)"""
+    label: str = ""
+    """prediction tables: what varies between rows besides the arm (``10k real steps``)"""
 
     def __post_init__(self) -> None:
-        if self.table not in ("headline", "choosing"):
-            raise ConfigError(f"report table must be headline or choosing, got {self.table!r}")
+        if self.table not in ("headline", "choosing", "prediction"):
+            raise ConfigError(
+                f"report table must be headline, choosing or prediction, got {self.table!r}"
+            )
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ class RunKind:
     curve: Callable[[dict[str, Any]], list[dict[str, float]]] | None = None
     """the learning curve of a result as points {real_steps (every real step behind the run,
     starting data included), return_mean, return_std}: what experiments report"""
+    figures: Callable[[dict[str, Any]], dict[str, float]] | None = None
+    """the headline numbers of a result by name (a model's held-out errors), for experiments"""
     check: Callable[[Any], None] | None = None
     """checks that need more than the config's own fields (a checkpoint that must simulate the
     task), run before Ray starts; raise ValueError"""

@@ -217,6 +217,17 @@ def summary(result: dict[str, Any]) -> str:
     )
 
 
+def figures(result: dict[str, Any]) -> dict[str, float]:
+    """Held-out errors by name: mse_h<H> (steps 1..H), step_mse_h<H> (step H), failed_h<H>."""
+    out = {}
+    for e in result["test_errors"]:
+        h = e["horizon"]
+        out[f"mse_h{h}"] = e["mse"]
+        out[f"step_mse_h{h}"] = e.get("step_mse", float("nan"))
+        out[f"failed_h{h}"] = 1.0 - e["finite_share"]
+    return out
+
+
 def default_out(config: TrainModelConfig) -> str:
     return f"runs/train/{folder_name(config.task)}"
 
@@ -231,6 +242,7 @@ KIND = RunKind(
     point=point,
     uses_ray=False,
     metric="mse_h16",
+    figures=figures,
     mode="min",
     columns=("mse_h16_finite", "finite_share_h16", "val_loss", "updates", "seconds"),
     metrics=lambda c: {
