@@ -6,13 +6,17 @@
 batch 256, initial alpha 0.2, one update per env step through RLlib's own prioritized episode
 buffer, learner and ``training_step``). "ours": ``algorithm_config("sac", ...)``. Both learn from
 step 1000 with one update per env step; the curve is the mean return of recent training
-episodes against env steps (= updates + 1000). Writes benchmarks/results/sac_curve_check.json/.png.
+episodes against env steps (= updates + 1000). Writes benchmarks/results/sac_curve_check.json/.png
+with, per run, the summary the comparison reads: the first iteration above ``--good`` and the
+median and mean return, and the iterations at ``--collapse`` or below, after ``--late`` steps.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -70,6 +74,22 @@ def curve(config, steps: int) -> dict:
     return out
 
 
+def summarize(run: dict, good: float, late: int, collapse: float) -> dict:
+    """First env step with return above ``good``; late (after ``late`` steps) median, mean and
+    number of iterations at ``collapse`` or below."""
+    steps, ret = np.asarray(run["env_steps"]), np.asarray(run["return_mean"], float)
+    above = np.flatnonzero(ret > good)
+    tail = ret[(steps > late) & np.isfinite(ret)]
+    return {
+        "first_above_good": int(steps[above[0]]) if len(above) else None,
+        "late_median": float(np.median(tail)),
+        "late_mean": float(np.mean(tail)),
+        "late_iterations": int(len(tail)),
+        "late_collapses": int(np.sum(tail <= collapse)),
+        "wall_s": float(run["wall_s"][-1]),
+    }
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -77,15 +97,26 @@ def main(argv=None) -> int:
     p.add_argument("--env", default="Pendulum-v1")
     p.add_argument("--steps", type=int, default=6000)
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--good", type=float, default=-200.0, help="return that counts as learned")
+    p.add_argument("--late", type=int, default=4000, help="env steps after which returns count")
+    p.add_argument("--collapse", type=float, default=-1000.0, help="a late return this low")
     p.add_argument("--out", default=str(RESULTS / "sac_curve_check.json"))
     args = p.parse_args(argv)
+    from mosim_ray.runs.provenance import provenance
+
+    command = "python benchmarks/sac_curve_check.py " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
     torch.set_num_threads(1)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     results = {
         "env": args.env,
         "steps": args.steps,
         "runs": {},
-        "command": "python benchmarks/sac_curve_check.py " + " ".join(argv or []),
+        "summary": {},
+        "command": command,
+        "provenance": provenance(command),
+        "load_average_start": os.getloadavg(),
     }
     for seed in args.seeds:
         for name, config in (
@@ -99,10 +130,10 @@ def main(argv=None) -> int:
         ):
             c = curve(config, args.steps)
             results["runs"][f"{name}/seed{seed}"] = c
-            tail = np.nanmean(c["return_mean"][-3:])
-            print(
-                f"{name} seed {seed}: final return {tail:.1f}, {c['wall_s'][-1]:.0f} s", flush=True
-            )
+            summary = summarize(c, args.good, args.late, args.collapse)
+            results["summary"][f"{name}/seed{seed}"] = summary
+            print(f"{name} seed {seed}: {summary}", flush=True)
+    results["load_average_end"] = os.getloadavg()
     Path(args.out).write_text(json.dumps(results, indent=1))
     import matplotlib
 

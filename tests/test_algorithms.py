@@ -124,7 +124,12 @@ def test_single_backward_gradients_equal_rllib_four_backward(ray_module):
         torch.testing.assert_close(ours[k], theirs[k], rtol=1e-5, atol=1e-6)
 
 
-def test_sac_trains_one_iteration(ray_module):
+def test_sac_trains_one_iteration(ray_module, tmp_path):
+    from ray.rllib.core import DEFAULT_MODULE_ID
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    from mosim_ray.sac.policy import MODULE_PATH
+
     algo = _tiny_sac().build_algo()
     try:
         r = algo.train()
@@ -136,6 +141,21 @@ def test_sac_trains_one_iteration(ray_module):
         learner = r["learners"]["default_policy"]
         assert np.isfinite(learner["qf_loss"]) and np.isfinite(learner["policy_loss"])
         assert "episode_return_mean" in r["env_runners"]
+        # the env runner acts with the learner's newest policy (in-place weight sync)
+        module = algo.learner_group._learner.module[DEFAULT_MODULE_ID]
+        policy = module.get_state(inference_only=True)
+        runner = algo.env_runner.module.get_state()
+        for k in policy:
+            np.testing.assert_array_equal(runner[k], policy[k])
+        # the checkpoint's module acts as the learner's
+        algo.save_to_path(str(tmp_path))
+        restored = RLModule.from_checkpoint(str(tmp_path.joinpath(*MODULE_PATH)))
+        obs = {"obs": torch.randn(5, 3)}
+        with torch.no_grad():
+            torch.testing.assert_close(
+                restored.forward_inference(obs)["action_dist_inputs"],
+                module.forward_inference(obs)["action_dist_inputs"],
+            )
     finally:
         algo.stop()
 
@@ -211,3 +231,125 @@ def test_target_critics_move_once_per_gradient_step(ray_module):
     learner.update(batch=batch, minibatch_size=n, num_epochs=1, shuffle_batch_per_epoch=False)
     for pm, pt in zip(main.parameters(), target.parameters()):
         torch.testing.assert_close(pt - pm, torch.full_like(pm, 0.5**k))
+
+
+def _random_batch(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "obs": rng.normal(size=(n, 3)).astype(np.float32),
+        "new_obs": rng.normal(size=(n, 3)).astype(np.float32),
+        "actions": rng.uniform(-2, 2, size=(n, 1)).astype(np.float32),
+        "rewards": rng.normal(size=n).astype(np.float32),
+        "terminateds": (rng.uniform(size=n) < 0.1).astype(np.float32),
+    }
+
+
+def _losses(learner, batch, compute):
+    """(losses by optimizer name, fwd_out) of ``compute`` on one seeded forward pass."""
+    from ray.rllib.core import DEFAULT_MODULE_ID
+
+    torch.manual_seed(0)
+    tensors = {k: torch.from_numpy(v) for k, v in batch.items()}
+    fwd = learner.module.forward_train({DEFAULT_MODULE_ID: tensors})[DEFAULT_MODULE_ID]
+    config = learner.config.get_config_for_module(DEFAULT_MODULE_ID)
+    learner._temp_losses.clear()
+    compute(learner, module_id=DEFAULT_MODULE_ID, config=config, batch=tensors, fwd_out=fwd)
+    losses = {k[1]: v for k, v in learner._temp_losses.items()}
+    learner._temp_losses.clear()
+    return losses, fwd, tensors
+
+
+def test_huber_losses_equal_rllib_sac_losses(ray_module):
+    from ray.rllib.algorithms.sac.torch.sac_torch_learner import SACTorchLearner
+
+    learner = _tiny_sac().build_learner(env=gym.make("Pendulum-v1"))
+    batch = _random_batch(64)
+    batch["weights"], batch["n_step"] = np.ones(64, np.float32), np.ones(64, np.float32)
+    ours, _, _ = _losses(learner, batch, type(learner).compute_loss_for_module)
+    theirs, _, _ = _losses(learner, batch, SACTorchLearner._compute_loss_for_module_continuous)
+    assert ours.keys() == theirs.keys() == {"policy_loss", "qf_loss", "qf_twin_loss", "alpha_loss"}
+    for k in ours:
+        torch.testing.assert_close(ours[k], theirs[k], rtol=0, atol=0)
+
+
+def test_mse_critic_gradient_is_the_squared_error_gradient(ray_module):
+    import torch.nn.functional as F
+    from ray.rllib.core import DEFAULT_MODULE_ID
+
+    learner = _tiny_sac(critic_loss="mse").build_learner(env=gym.make("Pendulum-v1"))
+    module = learner.module[DEFAULT_MODULE_ID]
+    losses, fwd, tensors = _losses(
+        learner, _random_batch(64), type(learner).compute_loss_for_module
+    )
+    learner._temp_losses.update({(DEFAULT_MODULE_ID, k): v for k, v in losses.items()})
+    grads = learner.compute_gradients({DEFAULT_MODULE_ID: sum(losses.values())})
+    # The SAC paper's critic loss, written out: mean (Q(s, a) - y)^2 per critic, with
+    # y = r + gamma (1 - done) (min target Q(s', a') - alpha log pi(a'|s')).
+    alpha = float(torch.exp(learner.curr_log_alpha[DEFAULT_MODULE_ID].detach()))
+    next_v = fwd["q_target_next"] - alpha * fwd["logp_next_resampled"]
+    y = tensors["rewards"] + 0.99 * (1 - tensors["terminateds"]) * next_v
+    qf_in = {"obs": tensors["obs"], "actions": tensors["actions"]}
+    for encoder, head in ((module.qf_encoder, module.qf), (module.qf_twin_encoder, module.qf_twin)):
+        q = module._qf_forward_train_helper(qf_in, encoder, head)
+        params = [*encoder.parameters(), *head.parameters()]
+        expected = torch.autograd.grad(F.mse_loss(q, y.detach()), params)
+        for p, g in zip(params, expected):
+            torch.testing.assert_close(grads[learner.get_param_ref(p)], g, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="critic_loss"):
+        _tiny_sac(critic_loss="l1").validate()
+
+
+def test_update_from_arrays_equals_rllib_update(ray_module):
+    """K lean steps (lean forward, our loss, no minibatch iterator) = RLlib's forward_train,
+    SAC loss and ``Learner.update`` over K minibatches, bit for bit."""
+    from ray.rllib.algorithms.sac.torch.sac_torch_learner import SACTorchLearner
+    from ray.rllib.core import DEFAULT_MODULE_ID
+    from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
+
+    from mosim_ray.sac.learner import FastSACTorchLearner
+
+    class RLlibForwardAndLoss(FastSACTorchLearner):
+        compute_loss_for_module = SACTorchLearner.compute_loss_for_module
+
+        def _lean_forward(self, module_id):
+            return None
+
+    k, n = 3, 64
+    data = _random_batch(k * n, seed=1)
+    rllib = _tiny_sac().training(learner_class=RLlibForwardAndLoss)
+    learners = [c.build_learner(env=gym.make("Pendulum-v1")) for c in (rllib, _tiny_sac())]
+    torch.manual_seed(0)
+    cols = {key: torch.from_numpy(v) for key, v in data.items()}
+    cols |= {"weights": torch.ones(k * n), "n_step": torch.ones(k * n)}  # RLlib's loss reads them
+    batch = MultiAgentBatch({DEFAULT_MODULE_ID: SampleBatch(cols)}, env_steps=k * n)
+    theirs = learners[0].update(batch=batch, minibatch_size=n, num_epochs=1)
+    torch.manual_seed(0)
+    ours = learners[1].update_from_arrays(data, minibatch_size=n)
+    mid = DEFAULT_MODULE_ID
+    after = [learner.module[mid].state_dict() for learner in learners]
+    assert after[0].keys() == after[1].keys()
+    for name in after[0]:  # networks and target networks, bit for bit
+        torch.testing.assert_close(after[0][name], after[1][name], rtol=0, atol=0)
+    for key in ("qf_loss", "policy_loss", "alpha_value", "num_module_steps_trained_lifetime"):
+        assert float(ours[mid][key].peek()) == float(theirs[mid][key].peek()), key
+    assert float(ours[mid]["module_train_batch_size_mean"].peek()) == n
+
+
+def test_lean_forward_equals_rllib_forward_train(ray_module):
+    from ray.rllib.core import DEFAULT_MODULE_ID
+
+    from mosim_ray.sac.forward import LeanSACForward, lean_forward_supported
+
+    learner = _tiny_sac().build_learner(env=gym.make("Pendulum-v1"))
+    module = learner.module[DEFAULT_MODULE_ID]
+    assert lean_forward_supported(module)
+    batch = {k: torch.from_numpy(v) for k, v in _random_batch(64).items()}
+    torch.manual_seed(0)
+    theirs = module.forward_train(batch)
+    torch.manual_seed(0)
+    ours = LeanSACForward(module)(batch)
+    assert ours.keys() == theirs.keys()
+    for k in ours:  # same networks, same draws: bit for bit
+        torch.testing.assert_close(ours[k], theirs[k], rtol=0, atol=0)
+    rllib_critic = _tiny_sac(concat_q_critic=False).build_learner(env=gym.make("Pendulum-v1"))
+    assert not lean_forward_supported(rllib_critic.module[DEFAULT_MODULE_ID])

@@ -1,11 +1,12 @@
 """``FastSAC``: RLlib SAC with :class:`TransitionReplayBuffer` and K updates per learner call.
 
 Each ``training_step`` samples one rollout fragment, then does all the updates it owes (one per
-env step by default) in ONE ``learner_group.update()`` call: a ``K * batch`` array batch split into
-``K`` minibatches, so RLlib's per-call costs (metrics reduce, weight sync, timers) are paid once
-per fragment instead of once per gradient step. ``replay_buffer_config={"type":
-"PrioritizedEpisodeReplayBuffer", ...}`` (or ``"EpisodeReplayBuffer"``) falls back to RLlib's own
-``training_step`` for comparison.
+env step by default) in ONE learner call: ``FastSACTorchLearner.update_from_arrays`` runs ``K``
+gradient steps on consecutive slices of a ``K * batch`` array batch, so RLlib's per-call costs
+(metrics reduce, weight sync, timers) are paid once per fragment instead of once per gradient
+step, and its per-minibatch batch objects not at all. With remote learners the same batch goes
+through ``learner_group.update``. ``replay_buffer_config={"type": "PrioritizedEpisodeReplayBuffer",
+...}`` (or ``"EpisodeReplayBuffer"``) falls back to RLlib's own ``training_step`` for comparison.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from ray.rllib.utils.metrics import (
 from mosim_ray.sac.buffer import TRANSITION_BUFFER, TransitionReplayBuffer
 from mosim_ray.sac.critic import ConcatQSACCatalog
 from mosim_ray.sac.learner import FastSACTorchLearner
+from mosim_ray.sac.losses import check_critic_loss
 
 NUM_GRADIENT_UPDATES = "num_gradient_updates"
 
@@ -50,8 +52,12 @@ class FastSACConfig(SACConfig):
         self.replay_buffer_config = {"type": TRANSITION_BUFFER, "capacity": int(1e6)}
         # False keeps RLlib's two-stream critic (see ConcatQSACCatalog); for comparisons only.
         self.concat_q_critic = True
+        # "huber" (RLlib's, delta 1) or "mse" (the squared TD error of the SAC paper and
+        # pytorch_sac); continuous actions only (losses.sac_losses).
+        self.critic_loss = "huber"
 
     def validate(self) -> None:
+        check_critic_loss(self.critic_loss)
         # SACConfig.validate only knows RLlib's episode buffers by name.
         rb = self.replay_buffer_config
         if rb.get("type") == TRANSITION_BUFFER:
@@ -139,27 +145,21 @@ class FastSAC(SAC):
     def _learn(self, data: dict[str, np.ndarray], num_updates: int) -> None:
         """``num_updates`` gradient steps on ``data`` (``num_updates * batch`` transitions) in one
         learner call, then the new weights to the env runners."""
+        timesteps = {
+            NUM_ENV_STEPS_SAMPLED_LIFETIME: self._sampled_lifetime(),
+            NUM_AGENT_STEPS_SAMPLED_LIFETIME: self.metrics.peek(
+                (ENV_RUNNER_RESULTS, NUM_AGENT_STEPS_SAMPLED_LIFETIME), default={}
+            ),
+        }
         batch_size = self.config.total_train_batch_size
-        n = len(data[SampleBatch.REWARDS])
-        # Torch tensors (zero-copy) so the Learner skips its numpy conversion pass; the columns
-        # below are the ones RLlib's SAC loss reads from an episode batch.
-        cols = {k: torch.from_numpy(v) for k, v in data.items()}
-        cols["weights"] = torch.ones(n)
-        cols["n_step"] = torch.ones(n)
-        batch = MultiAgentBatch({DEFAULT_MODULE_ID: SampleBatch(cols)}, env_steps=n)
+        learner = self._local_learner()
         with self.metrics.log_time((TIMERS, LEARNER_UPDATE_TIMER)):
-            learner_results = self.learner_group.update(
-                batch=batch,
-                minibatch_size=batch_size,
-                num_epochs=1,
-                shuffle_batch_per_epoch=False,
-                timesteps={
-                    NUM_ENV_STEPS_SAMPLED_LIFETIME: self._sampled_lifetime(),
-                    NUM_AGENT_STEPS_SAMPLED_LIFETIME: self.metrics.peek(
-                        (ENV_RUNNER_RESULTS, NUM_AGENT_STEPS_SAMPLED_LIFETIME), default={}
-                    ),
-                },
-            )
+            if learner is not None:
+                learner_results = [
+                    learner.update_from_arrays(data, minibatch_size=batch_size, timesteps=timesteps)
+                ]
+            else:
+                learner_results = self._update_learner_group(data, batch_size, timesteps)
             # TD errors are logged per sample for prioritized replay; uniform replay ignores them
             # and they must not reach the result dict.
             for res in learner_results:
@@ -170,13 +170,76 @@ class FastSAC(SAC):
             self.metrics.log_value(
                 NUM_GRADIENT_UPDATES + "_lifetime", num_updates, reduce="lifetime_sum"
             )
-
         with self.metrics.log_time((TIMERS, SYNCH_WORKER_WEIGHTS_TIMER)):
+            self._sync_weights()
+
+    def _local_learner(self) -> FastSACTorchLearner | None:
+        """The learner in this process, when it is ours; None with remote learners."""
+        group = self.learner_group
+        learner = getattr(group, "_learner", None) if group.is_local else None
+        return learner if isinstance(learner, FastSACTorchLearner) else None
+
+    def _update_learner_group(
+        self, data: dict[str, np.ndarray], batch_size: int, timesteps: dict[str, Any]
+    ) -> list[dict]:
+        """The same gradient steps through ``learner_group.update`` (remote learners)."""
+        n = len(data[SampleBatch.REWARDS])
+        cols = {k: torch.from_numpy(v) for k, v in data.items()}
+        # the columns RLlib's own SAC loss reads besides the transitions
+        cols["weights"] = torch.ones(n)
+        cols["n_step"] = torch.ones(n)
+        batch = MultiAgentBatch({DEFAULT_MODULE_ID: SampleBatch(cols)}, env_steps=n)
+        return self.learner_group.update(
+            batch=batch,
+            minibatch_size=batch_size,
+            num_epochs=1,
+            shuffle_batch_per_epoch=False,
+            timesteps=timesteps,
+        )
+
+    def _sync_weights(self) -> None:
+        """The policy's new weights to the env runners.
+
+        With no remote env runner, the local one samples in this process: its policy's
+        parameters are overwritten in place from the learner's (one ``_foreach_copy_``).
+        RLlib's ``sync_weights`` would first copy them to numpy and into the object store.
+        """
+        pairs = self._weight_pairs()
+        if pairs is None:
             self.env_runner_group.sync_weights(
                 from_worker_or_learner_group=self.learner_group,
                 policies={DEFAULT_MODULE_ID},
                 inference_only=True,
             )
+            return
+        with torch.no_grad():
+            torch._foreach_copy_(*pairs)
+        self.env_runner._weights_seq_no = self.learner_group._learner._weights_seq_no
+
+    def _weight_pairs(self) -> tuple[list, list] | None:
+        """(local env runner tensors, learner tensors) of the policy's inference state, or None
+        where an in-place copy cannot serve (remote learners or env runners, other devices)."""
+        runner, group = self.env_runner, self.learner_group
+        if not group.is_local or runner is None or self.env_runner_group.num_remote_workers():
+            return None
+        learner = getattr(group, "_learner", None)
+        if learner is None or getattr(runner, "module", None) is None:
+            return None
+        if DEFAULT_MODULE_ID not in learner.module:
+            return None
+        source = learner.module[DEFAULT_MODULE_ID].unwrapped()
+        target = runner.module.unwrapped()
+        cached = getattr(self, "_weight_pairs_cache", None)
+        if cached is None or cached[0] is not source or cached[1] is not target:
+            src = source.state_dict(keep_vars=True)
+            dst = target.state_dict(keep_vars=True)
+            names = list(source.get_state(inference_only=True))
+            pairs = None
+            if all(k in dst and dst[k].device == src[k].device for k in names):
+                pairs = ([dst[k] for k in names], [src[k] for k in names])
+            cached = (source, target, pairs)
+            self._weight_pairs_cache = cached
+        return cached[2]
 
 
 # --------------------------------------------------------------------------------------------
