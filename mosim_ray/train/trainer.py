@@ -94,12 +94,14 @@ class StagedTrainer:
         start = self._load_state(len(plan)) if resume else None
         t_start = time.perf_counter() - (start["seconds"] if start else 0.0)
         writer = _Logger(self.out)
+        # The bar counts what ends the run: updates when they are capped, else seconds.
+        self._bar_counts_updates = cfg.max_updates is not None
+        unit = "updates" if self._bar_counts_updates else "s"
         bar = tqdm(
-            total=int(cfg.minutes * 60),
-            unit="s",
+            total=cfg.max_updates if self._bar_counts_updates else int(cfg.minutes * 60),
             desc=f"train {self.model.task}",
             disable=not progress,
-            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} s {postfix}",
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} " + unit + " {postfix}",
         )
         try:
             for index, (stage, share) in enumerate(zip(plan, shares, strict=True)):
@@ -214,7 +216,8 @@ class StagedTrainer:
         writer.log(row)
         index, t0, opt = self._stage
         self._save_state(index, self._n, time.perf_counter() - t0, opt, t_start)
-        bar.n = min(int(row["seconds"]), bar.total)
+        done = self.updates if self._bar_counts_updates else int(row["seconds"])
+        bar.n = min(done, bar.total)
         bar.set_postfix(stage=stage or "joint", h=h, val=f"{val:.2e}", best=f"{self.best_val:.2e}")
 
     # --- resumable state -------------------------------------------------------------------------
