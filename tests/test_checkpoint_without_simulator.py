@@ -4,6 +4,7 @@ Import blocking runs in a fresh interpreter (``sys.executable -c``), so modules 
 has already imported cannot hide a dependency.
 """
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -192,12 +193,15 @@ def test_format_1_loads_with_mujoco_and_upgrades_to_the_shipped_config(tmp_path)
     rng = np.random.default_rng(1)
     s, a = rng.normal(0, 0.1, (4, 4)), rng.uniform(-1, 1, (4, 6, 2))
     old = WorldModel.load(ck)
-    assert old.spec == shipped.spec
+    # MuJoCo's spec now also lists joint ranges, a field added after the shipped models were saved
+    assert old.spec.joint_ranges == ((1, 1, -2.792526803190927, 2.792526803190927),)
+    assert dataclasses.replace(old.spec, joint_ranges=()) == shipped.spec
     np.testing.assert_array_equal(old.rollout(s, a), shipped.rollout(s, a))
     assert upgrade_checkpoint(ck) is True and upgrade_checkpoint(ck) is False
     assert hashlib.sha256((ck / "weights.pt").read_bytes()).hexdigest() == weights
-    shipped_cfg = (PRETRAINED_DIR / "reacher-easy" / "config.json").read_text()
-    assert (ck / "config.json").read_text() == shipped_cfg
+    upgraded = json.loads((ck / "config.json").read_text())
+    assert upgraded["spec"].pop("joint_ranges") == [[1, 1, -2.792526803190927, 2.792526803190927]]
+    assert upgraded == json.loads((PRETRAINED_DIR / "reacher-easy" / "config.json").read_text())
     np.testing.assert_array_equal(WorldModel.load(ck).rollout(s, a), shipped.rollout(s, a))
 
 

@@ -48,6 +48,10 @@ class ModelConfig:
     substeps: int | None = None
     """fixed-step solvers: solver steps per control step (None: MuJoCo's substeps for auto and
     symplectic, 1 otherwise)"""
+    joint_limits: bool = False
+    """stop limited hinge and slide joints at their MJCF range (widened to the training data's
+    extremes: MuJoCo's limits are soft) after every integration step: clamp, and zero the velocity
+    pointing further out; mosim and structure_free (``model/joint_limits.py``)"""
     rtol: float = 1e-4
     atol: float = 1e-5
     max_solver_steps: int = 64

@@ -16,6 +16,7 @@ from torchdiffeq import odeint
 
 from mosim_ray.model.config import ModelConfig
 from mosim_ray.model.integrators import rk4
+from mosim_ray.model.joint_limits import JointLimits
 from mosim_ray.model.nets import MLP, ResNet, count_parameters
 from mosim_ray.model.state import Normalizer, StateLayout
 from mosim_ray.tasks.spec import TaskSpec
@@ -85,6 +86,7 @@ class ODEDynamics(DynamicsModel):
         super().__init__(spec, config)
         self.solver_fallbacks = 0
         self.method, self.substeps = resolve_method(spec, config)
+        self.limits = JointLimits(spec) if config.joint_limits else None
 
     def prepare_action(self, action: torch.Tensor) -> dict[str, torch.Tensor]:
         """Per-step work on the (held) action, done once per control step, not per evaluation."""
@@ -106,6 +108,8 @@ class ODEDynamics(DynamicsModel):
             for _ in range(self.substeps):
                 qdot = qdot + h * self.acceleration(q, qdot, act)
                 q = self.layout.normalize_quaternions(q + h * self.layout.qpos_derivative(q, qdot))
+                if self.limits is not None:
+                    q, qdot = self.limits(q, qdot)
             return torch.cat([q, qdot], dim=-1)
 
         def field(y):
@@ -122,7 +126,10 @@ class ODEDynamics(DynamicsModel):
             t = torch.tensor([0.0, self.dt], dtype=state.dtype, device=state.device)
             fixed = {"step_size": self.dt / self.substeps}
             y = odeint(lambda t, y: field(y), state, t, method=self.method, options=fixed)[-1]
-        return torch.cat([self.layout.normalize_quaternions(y[:, :nq]), y[:, nq:]], dim=-1)
+        q, qdot = self.layout.normalize_quaternions(y[:, :nq]), y[:, nq:]
+        if self.limits is not None:
+            q, qdot = self.limits(q, qdot)
+        return torch.cat([q, qdot], dim=-1)
 
     def _dopri5(self, field, state: torch.Tensor) -> torch.Tensor:
         cfg = self.config

@@ -36,6 +36,8 @@ class Architecture:
     """ODE solver: auto (the simulator's own scheme), symplectic, rk4, euler or dopri5"""
     substeps: int | None = None
     """solver steps per control step (default: MuJoCo's substeps for auto and symplectic)"""
+    joint_limits: bool = ModelConfig.joint_limits
+    """stop limited joints at their MJCF range (widened to the data's extremes) after every step"""
 
     def model_config(self, task: str) -> ModelConfig:
         return ModelConfig(task=task, **asdict(self))

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mosim_ray.tasks.physics import dm_mujoco, integrator_name, qpos_kinds, translation_qpos
+from mosim_ray.tasks.physics import (
+    dm_mujoco,
+    integrator_name,
+    joint_ranges,
+    qpos_kinds,
+    translation_qpos,
+)
 from mosim_ray.tasks.registry import MJCF_PREFIX
 from mosim_ray.tasks.simulator import Simulator
 from mosim_ray.tasks.spec import HINGE, HINGE_WRAP, SLIDE, TaskSpec
@@ -35,6 +41,7 @@ class MjcfSimulator(Simulator):
             action_high=tuple(float(x) for x in high),
             qpos_kinds=qpos_kinds(model),
             translation_qpos=translation_qpos(model),
+            joint_ranges=joint_ranges(model),
             context_dim=int(model.na),
             has_reward=False,
         )

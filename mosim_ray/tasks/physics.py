@@ -42,6 +42,17 @@ def translation_qpos(model) -> tuple[int, ...]:
     return tuple(out)
 
 
+def joint_ranges(model) -> tuple[tuple[int, int, float, float], ...]:
+    """(qpos index, qvel index, low, high) of each limited hinge or slide joint (see
+    ``TaskSpec.joint_ranges``)."""
+    out = []
+    for j in range(model.njnt):
+        if int(model.jnt_type[j]) in (2, 3) and bool(model.jnt_limited[j]):
+            low, high = (float(x) for x in model.jnt_range[j])
+            out.append((int(model.jnt_qposadr[j]), int(model.jnt_dofadr[j]), low, high))
+    return tuple(out)
+
+
 def qpos_kinds(model) -> tuple[str, ...]:
     """[nq] kind of each qpos entry: free_pos, quat, slide, hinge (limited) or hinge_wrap."""
     kinds: list[str] = [""] * model.nq

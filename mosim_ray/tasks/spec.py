@@ -49,6 +49,9 @@ class TaskSpec:
     has_termination: bool = False
     """Whether the task may end an episode before its time limit (terminated, not truncated: a
     Gymnasium hopper that fell); False promises it never does (every dm_control task)."""
+    joint_ranges: tuple[tuple[int, int, float, float], ...] = ()
+    """(qpos index, qvel index, low, high) of each limited hinge or slide joint, from the MJCF:
+    the range MuJoCo's constraint keeps it in (``ModelConfig.joint_limits`` stops joints there)."""
 
     @property
     def physics_substeps(self) -> int:
@@ -102,7 +105,7 @@ class TaskSpec:
         return cls(**v)
 
 
-_ADDED = {"has_termination": False}
+_ADDED = {"has_termination": False, "joint_ranges": ()}
 """Fields added after checkpoint format 2, with the default ``to_json`` leaves out."""
 
 

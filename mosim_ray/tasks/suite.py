@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from mosim_ray.tasks.physics import integrator_name, qpos_kinds, suite, translation_qpos
+from mosim_ray.tasks.physics import (
+    integrator_name,
+    joint_ranges,
+    qpos_kinds,
+    suite,
+    translation_qpos,
+)
 from mosim_ray.tasks.registry import SUITE_TASKS
 from mosim_ray.tasks.simulator import Simulator
 from mosim_ray.tasks.spec import TaskSpec
@@ -40,6 +46,7 @@ class SuiteSimulator(Simulator):
             action_high=tuple(float(x) for x in spec.maximum),
             qpos_kinds=qpos_kinds(model),
             translation_qpos=translation_qpos(model),
+            joint_ranges=joint_ranges(model),
             obs_keys=tuple((k, int(np.size(v))) for k, v in ts.observation.items()),
             context_dim=len(self.context()),
             acc_stage_obs=_ACC_STAGE_OBS.get(domain, ()),

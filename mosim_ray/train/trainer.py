@@ -286,6 +286,9 @@ def fit_normalizer(model: WorldModel, data: RolloutDataset, horizon: int) -> Non
     nxt = np.concatenate([e.states[1:] for e in data.episodes])
     actions = np.concatenate([e.actions for e in data.episodes])
     model.dynamics.norm.fit(model.spec, states, actions, nxt, horizon=horizon)
+    limits = getattr(model.dynamics, "limits", None)
+    if limits is not None:
+        limits.widen_to(np.concatenate([states, nxt]))
 
 
 class _Logger:
