@@ -55,7 +55,7 @@ def test_every_shipped_experiment_loads():
     for f in files:
         exp = load_experiment(f)
         assert exp.seeds and all(s >= 0 for s in exp.seeds)
-        if exp.report and exp.report.table == "prediction":
+        if exp.report and exp.report.table in ("prediction", "paper"):
             assert exp.report.figures
         elif exp.report:
             assert exp.report.steps
@@ -183,3 +183,26 @@ def test_prediction_rows_average_the_figures_and_a_failed_seed_leaves_no_mean(tm
     )
     (row,) = prediction_rows([exp], tmp_path)
     assert row["mse_h16"]["mean"] is None and "n/a" in prediction_markdown([row], figures)
+
+
+def test_paper_rows_sit_beside_the_papers_figures(tmp_path):
+    from mosim_ray.experiments.report import paper_markdown, prediction_rows
+
+    figures = ("mse_h16", "mse_h100", "failed_h100")
+    spec = ReportSpec(
+        task="reacher-easy",
+        arm="mosim",
+        table="paper",
+        figures=figures,
+        label="shipped",
+        paper={"mse_h16": 0.0005, "mse_h100": 0.0009},
+    )
+    exp = Experiment(name="p", kind="benchmark", run={}, seeds=(0,), report=spec)
+    path = tmp_path / "p" / "seed0.json"
+    path.parent.mkdir(parents=True)
+    figs = {"mse_h16": 0.001, "mse_h100": 0.0009, "failed_h100": 0.0}
+    path.write_text(json.dumps({"seed": 0, "figures": figs}))
+    assert prediction_rows([exp], tmp_path) == []  # a paper experiment is not a prediction row
+    (row,) = prediction_rows([exp], tmp_path, table="paper")
+    line = paper_markdown([row], ("mse_h16", "mse_h100")).splitlines()[-1]
+    assert line == "| reacher-easy | shipped | 0.001 | 0.0005 | 2x | 0.0009 | 0.0009 | 1x | 0 |"

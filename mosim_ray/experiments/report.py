@@ -111,12 +111,14 @@ def headline_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def prediction_rows(experiments: list[Experiment], results: Path = RESULTS) -> list[dict]:
-    """Per prediction experiment: each figure's mean, standard deviation and per-seed values
-    over its reported seeds."""
+def prediction_rows(
+    experiments: list[Experiment], results: Path = RESULTS, table: str = "prediction"
+) -> list[dict]:
+    """Per prediction (or paper) experiment: each figure's mean, standard deviation and per-seed
+    values over its reported seeds."""
     rows = []
     for exp in experiments:
-        if exp.report is None or exp.report.table != "prediction":
+        if exp.report is None or exp.report.table != table:
             continue
         files = [f for f in load_seed_files(exp.name, results) if f["seed"] in REPORTED_SEEDS]
         row = {
@@ -125,6 +127,7 @@ def prediction_rows(experiments: list[Experiment], results: Path = RESULTS) -> l
             "label": exp.report.label,
             "seeds": [f["seed"] for f in files],
             "experiment": exp.name,
+            "paper": dict(exp.report.paper),
         }
         for name in exp.report.figures:
             values = [f.get("figures", {}).get(name, float("nan")) for f in files]
@@ -167,6 +170,32 @@ def prediction_markdown(rows: list[dict], figures: tuple[str, ...]) -> str:
             + " |"
         )
     return "\n".join(out) + "\n"
+
+
+def paper_markdown(rows: list[dict], figures: tuple[str, ...]) -> str:
+    """Ours under the paper's protocol beside the paper's Table 1, figure by figure."""
+    if not rows:
+        return "No paper-protocol experiment has a finished seed yet.\n"
+    head = " | ".join(f"{name} ours | paper | ours / paper" for name in figures)
+    out = [
+        f"| task | model | {head} | failed_h100 |",
+        "|---|---|" + "---:|" * (3 * len(figures) + 1),
+    ]
+    for r in sorted(rows, key=lambda r: r["task"]):
+        cells = []
+        for name in figures:
+            ours, paper = (r.get(name) or {}).get("mean"), r["paper"].get(name)
+            ratio = f"{ours / paper:.2g}x" if ours is not None and paper else ""
+            cells += [_fmt_sig(ours), _fmt_sig(paper), ratio]
+        failed = (r.get("failed_h100") or {}).get("mean")
+        out.append(
+            f"| {r['task']} | {r['label']} | " + " | ".join(cells) + f" | {_fmt_sig(failed)} |"
+        )
+    return "\n".join(out) + "\n"
+
+
+def _fmt_sig(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4g}"
 
 
 def replace_between(text: str, name: str, body: str) -> str:

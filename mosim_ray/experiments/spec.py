@@ -56,16 +56,19 @@ class ReportSpec:
     """real-step counts (starting data included) at which the figure is the evaluation there"""
     table: str = "headline"
     """headline (reported seeds 0-99), choosing (seeds 100 and above: the runs a recipe or a
-    setting was chosen on, shown apart) or prediction (a world model's held-out errors)"""
+    setting was chosen on, shown apart), prediction (a world model's held-out errors) or paper
+    (prediction errors under the paper's protocol, beside its Table 1)"""
     figures: tuple[str, ...] = ()
     """prediction tables: the figures shown (``mse_h16``, ``mse_h100``, ``failed_h100``)"""
     label: str = ""
     """prediction tables: what varies between rows besides the arm (``10k real steps``)"""
+    paper: dict[str, float] = field(default_factory=dict)
+    """paper tables: the paper's Table 1 figures by name (``mse_h16: 0.0005``), shown beside ours"""
 
     def __post_init__(self) -> None:
-        if self.table not in ("headline", "choosing", "prediction"):
+        if self.table not in ("headline", "choosing", "prediction", "paper"):
             raise ConfigError(
-                f"report table must be headline, choosing or prediction, got {self.table!r}"
+                f"report table must be headline, choosing, prediction or paper, got {self.table!r}"
             )
 
 

@@ -210,6 +210,19 @@ def table(result: dict[str, Any], horizons: tuple[int, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def figures(result: dict[str, Any]) -> dict[str, float]:
+    """The checkpoint's errors on the first test set, by name: mse_h<H> (steps 1..H),
+    step_mse_h<H> (step H), failed_h<H> (share of non-finite rollouts)."""
+    first = next(iter(result["sets"].values()))
+    out = {}
+    for e in first["models"]["mosim"]["errors"]:
+        h = e["horizon"]
+        out[f"mse_h{h}"] = e["mse"]
+        out[f"step_mse_h{h}"] = e["step_mse"]
+        out[f"failed_h{h}"] = 1.0 - e["finite_share"]
+    return out
+
+
 KIND = RunKind(
     name="benchmark",
     config=BenchmarkConfig,
@@ -218,6 +231,7 @@ KIND = RunKind(
     default_out=lambda c: f"benchmarks/results/prediction_{folder_name(c.task)}",
     summary=lambda result: result["table"].rstrip(),
     uses_ray=False,
+    figures=figures,
     inputs=(
         "checkpoint",
         "policy",
