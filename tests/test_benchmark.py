@@ -99,3 +99,13 @@ def test_a_failed_rollout_counts_in_every_figure_never_dropped():
     assert bad.finite_share == 0.0 and bad.failure_share == 1.0
     assert bad.mse == float("inf") and bad.step_mse == float("inf")
     assert np.isnan(bad.mse_finite)  # nothing finite to average
+
+
+def test_test_sets_default_to_random_and_the_policy_set_when_a_policy_is_given():
+    from mosim_ray.runs.benchmark import BenchmarkConfig
+
+    assert BenchmarkConfig().sets == ("random",)  # a new user's default run needs no policy
+    assert BenchmarkConfig(policy="runs/p").sets == ("random", "policy")
+    assert BenchmarkConfig(test_sets=("policy",), policy="runs/p").sets == ("policy",)
+    with pytest.raises(ValueError, match="needs --policy"):
+        BenchmarkConfig(test_sets=("policy",))

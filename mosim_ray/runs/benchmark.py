@@ -42,8 +42,9 @@ class BenchmarkConfig:
     horizons: tuple[int, ...] = (3, 16, 100)
     segments: int = 256
     """segments per horizon"""
-    test_sets: tuple[str, ...] = ("random", "policy")
-    """random (random actions, see ``random_actions``) and/or policy (a trained policy's)"""
+    test_sets: tuple[str, ...] = ()
+    """random (random actions, see ``random_actions``) and/or policy (a trained policy's); empty:
+    random, and policy too when --policy is given"""
     random_actions: str = "poisson"
     """the random set's actions: poisson (piecewise constant, 30% zeros: our training data's
     process) or uniform (i.i.d. uniform: the paper's protocol)"""
@@ -63,6 +64,11 @@ class BenchmarkConfig:
     """where the test sets are written and reused (default benchmarks/data/<task>)"""
     threads: int = 2
 
+    @property
+    def sets(self) -> tuple[str, ...]:
+        """The test sets this run builds (``test_sets``, or its default)."""
+        return self.test_sets or (("random", "policy") if self.policy else ("random",))
+
     def __post_init__(self) -> None:
         from mosim_ray.tasks import check_task_name
 
@@ -76,7 +82,7 @@ class BenchmarkConfig:
         unknown = set(self.test_sets) - {"random", "policy"}
         if unknown:
             raise ValueError(f"unknown test sets {sorted(unknown)}; known: random, policy")
-        if "policy" in self.test_sets and not self.policy:
+        if "policy" in self.sets and not self.policy:
             raise ValueError("the policy test set needs --policy (an RLlib checkpoint folder)")
         if self.steps - self.burn_in <= max(self.horizons):
             raise ValueError("steps minus burn_in must exceed the longest horizon")
@@ -156,7 +162,7 @@ def run(
         "settings": asdict(config),
     }
     hmax = max(config.horizons)
-    for kind in config.test_sets:
+    for kind in config.sets:
         folder = kind if kind == "policy" or config.random_actions == "poisson" else "uniform"
         data = test_set(config, kind, data_dir / folder)
         by_step = {
