@@ -43,7 +43,9 @@ from mosim_ray.schedules.settings import MoSimSettings
 from mosim_ray.tasks import check_task_name
 
 NO_RUNNER_TIMEOUT_S = 300
-PLACE_TIMEOUT_S = 120
+# A trainer's start (a first validation of the model) took over 120 s on a 2-core machine
+# running three other jobs: long enough not to fail such a start, short of a hung-looking wait.
+PLACE_TIMEOUT_S = 300
 
 MOSIM = "mosim"
 """Result key of the schedule's counters and evaluation."""
@@ -122,9 +124,10 @@ class MoSimSAC(FastSAC):
             ray.get(refs, timeout=PLACE_TIMEOUT_S)
         except ray.exceptions.GetTimeoutError:
             raise RuntimeError(
-                f"the {role} did not start within {PLACE_TIMEOUT_S} s: the cluster has no room "
-                f"for {self.placement.line()} (free now: {ray.available_resources()}); give Ray "
-                "more CPUs, or fewer collectors / env runners"
+                f"the {role} did not start within {PLACE_TIMEOUT_S} s: either the cluster has no "
+                f"room for {self.placement.line()} (free now: {ray.available_resources()}), or "
+                "its start (loading the model and data, a first validation) is slow on a busy "
+                "machine; give Ray more CPUs, fewer collectors / env runners, or a quieter machine"
             ) from None
 
     # --- one iteration -------------------------------------------------------------------------
