@@ -49,6 +49,8 @@ def test_benchmark_needs_a_policy_for_the_policy_set(tmp_path):
         "reacher-easy",
         "--checkpoint",
         "pretrained/reacher-easy",
+        "--test-sets",
+        "policy",
         "--out",
         str(tmp_path),
     )
