@@ -145,6 +145,18 @@ def format_errors(errors: list[HorizonError]) -> str:
     return "\n".join(lines)
 
 
+def error_figures(errors: list[dict]) -> dict[str, float]:
+    """``HorizonError.as_dict()`` rows by name: mse_h<H> (steps 1..H), step_mse_h<H> (step H),
+    failed_h<H> (share of non-finite rollouts)."""
+    out = {}
+    for e in errors:
+        h = e["horizon"]
+        out[f"mse_h{h}"] = e["mse"]
+        out[f"step_mse_h{h}"] = e.get("step_mse", float("nan"))  # older results lack it
+        out[f"failed_h{h}"] = 1.0 - e["finite_share"]
+    return out
+
+
 def equivalent_horizon(per_step_mse: np.ndarray, reference_mse: float) -> int | None:
     """The first horizon H at which a model's H-step error (the mean of its per-step errors over
     steps 1..H) reaches ``reference_mse``; None if it stays below over the measured steps."""

@@ -71,8 +71,8 @@ def _round(x: float) -> float | None:
     return None if not np.isfinite(x) else round(float(x), 2)
 
 
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.1f}"
+def _fmt(x: float | None, spec: str = ".1f") -> str:
+    return "n/a" if x is None else format(x, spec)
 
 
 def headline_markdown(rows: list[dict[str, Any]]) -> str:
@@ -186,16 +186,12 @@ def paper_markdown(rows: list[dict], figures: tuple[str, ...]) -> str:
         for name in figures:
             ours, paper = (r.get(name) or {}).get("mean"), r["paper"].get(name)
             ratio = f"{ours / paper:.2g}x" if ours is not None and paper else ""
-            cells += [_fmt_sig(ours), _fmt_sig(paper), ratio]
+            cells += [_fmt(ours, ".4g"), _fmt(paper, ".4g"), ratio]
         failed = (r.get("failed_h100") or {}).get("mean")
         out.append(
-            f"| {r['task']} | {r['label']} | " + " | ".join(cells) + f" | {_fmt_sig(failed)} |"
+            f"| {r['task']} | {r['label']} | " + " | ".join(cells) + f" | {_fmt(failed, '.4g')} |"
         )
     return "\n".join(out) + "\n"
-
-
-def _fmt_sig(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4g}"
 
 
 def replace_between(text: str, name: str, body: str) -> str:

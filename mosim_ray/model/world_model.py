@@ -246,7 +246,7 @@ def shipped_model(task: str) -> str:
     ]
     if not same:
         raise ValueError(
-            f"no shipped model for {task!r} (shipped: {', '.join(names)}); pass --checkpoint, or "
-            "--collect-episodes N to train one here"
+            f"no shipped model for {task!r} (shipped: {', '.join(names)}); pass --checkpoint, a "
+            f"model of the robot (pipelines/train.py --task {task} --collect-episodes 40 trains one)"
         )
     return f"pretrained/{same[0]}"

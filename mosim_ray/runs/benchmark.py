@@ -217,16 +217,11 @@ def table(result: dict[str, Any], horizons: tuple[int, ...]) -> str:
 
 
 def figures(result: dict[str, Any]) -> dict[str, float]:
-    """The checkpoint's errors on the first test set, by name: mse_h<H> (steps 1..H),
-    step_mse_h<H> (step H), failed_h<H> (share of non-finite rollouts)."""
+    """The checkpoint's errors on the first test set, by name (``eval.metrics.error_figures``)."""
+    from mosim_ray.eval.metrics import error_figures
+
     first = next(iter(result["sets"].values()))
-    out = {}
-    for e in first["models"]["mosim"]["errors"]:
-        h = e["horizon"]
-        out[f"mse_h{h}"] = e["mse"]
-        out[f"step_mse_h{h}"] = e["step_mse"]
-        out[f"failed_h{h}"] = 1.0 - e["finite_share"]
-    return out
+    return error_figures(first["models"]["mosim"]["errors"])
 
 
 KIND = RunKind(

@@ -221,15 +221,7 @@ def check(config: ScheduleConfig) -> None:
     """The starting world model (given or shipped) simulates the task's robot."""
     from mosim_ray.envs.world_models import resolve_world_model
 
-    try:
-        resolve_world_model(config.task, config.checkpoint)
-    except ValueError as e:
-        if config.checkpoint or "no shipped model" not in str(e):
-            raise
-        raise ValueError(  # --collect-episodes here makes starting data, not a starting model
-            f"{e}".split(";")[0] + f"; pass --checkpoint, a model of the robot (for one: "
-            f"pipelines/train.py --task {config.task} --collect-episodes 40)"
-        ) from e
+    resolve_world_model(config.task, config.checkpoint)
 
 
 def curve(result: dict[str, Any]) -> list[dict[str, float]]:

@@ -220,14 +220,10 @@ def summary(result: dict[str, Any]) -> str:
 
 
 def figures(result: dict[str, Any]) -> dict[str, float]:
-    """Held-out errors by name: mse_h<H> (steps 1..H), step_mse_h<H> (step H), failed_h<H>."""
-    out = {}
-    for e in result["test_errors"]:
-        h = e["horizon"]
-        out[f"mse_h{h}"] = e["mse"]
-        out[f"step_mse_h{h}"] = e.get("step_mse", float("nan"))
-        out[f"failed_h{h}"] = 1.0 - e["finite_share"]
-    return out
+    """Held-out errors by name (``eval.metrics.error_figures``)."""
+    from mosim_ray.eval.metrics import error_figures
+
+    return error_figures(result["test_errors"])
 
 
 def default_out(config: TrainModelConfig) -> str:

@@ -46,7 +46,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from mosim_ray.tasks.physics import integrator_name, joint_ranges, qpos_kinds, translation_qpos
+from mosim_ray.tasks.physics import model_facts
 from mosim_ray.tasks.registry import GYM_PREFIX
 from mosim_ray.tasks.simulator import Simulator
 from mosim_ray.tasks.spec import TaskSpec
@@ -111,17 +111,10 @@ class GymSimulator(Simulator):
         model = self.env.model
         self.spec = TaskSpec(
             name=name,
-            nq=int(model.nq),
-            nv=int(model.nv),
-            nu=int(model.nu),
+            **model_facts(model),
             control_dt=float(self.env.dt),
-            physics_dt=float(model.opt.timestep),
-            integrator=integrator_name(model),
             action_low=tuple(float(x) for x in self.env.action_space.low),
             action_high=tuple(float(x) for x in self.env.action_space.high),
-            qpos_kinds=qpos_kinds(model),
-            translation_qpos=translation_qpos(model),
-            joint_ranges=joint_ranges(model),
             obs_keys=(("observation", int(self.env.observation_space.shape[0])),),
             context_dim=int(model.na),
             has_termination=may_terminate(self.env),

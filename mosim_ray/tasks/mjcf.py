@@ -6,13 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mosim_ray.tasks.physics import (
-    dm_mujoco,
-    integrator_name,
-    joint_ranges,
-    qpos_kinds,
-    translation_qpos,
-)
+from mosim_ray.tasks.physics import dm_mujoco, model_facts
 from mosim_ray.tasks.registry import MJCF_PREFIX
 from mosim_ray.tasks.simulator import Simulator
 from mosim_ray.tasks.spec import HINGE, HINGE_WRAP, SLIDE, TaskSpec
@@ -31,17 +25,10 @@ class MjcfSimulator(Simulator):
         high = np.where(model.actuator_ctrllimited, model.actuator_ctrlrange[:, 1], np.inf)
         self.spec = TaskSpec(
             name=name,
-            nq=int(model.nq),
-            nv=int(model.nv),
-            nu=int(model.nu),
+            **model_facts(model),
             control_dt=float(model.opt.timestep),
-            physics_dt=float(model.opt.timestep),
-            integrator=integrator_name(model),
             action_low=tuple(float(x) for x in low),
             action_high=tuple(float(x) for x in high),
-            qpos_kinds=qpos_kinds(model),
-            translation_qpos=translation_qpos(model),
-            joint_ranges=joint_ranges(model),
             context_dim=int(model.na),
             has_reward=False,
         )

@@ -23,6 +23,22 @@ absl_logging.set_verbosity(absl_logging.ERROR)
 _INTEGRATORS = {0: "euler", 1: "rk4", 2: "implicit", 3: "implicitfast"}
 
 
+def model_facts(model) -> dict:
+    """The ``TaskSpec`` fields a MuJoCo model alone decides (an ``mjModel`` or dm_control's
+    wrapper of one): dimensions, time step, integrator and the kinds, translations and ranges of
+    its joints. The simulators add what their task decides (control step, actions, observation)."""
+    return {
+        "nq": int(model.nq),
+        "nv": int(model.nv),
+        "nu": int(model.nu),
+        "physics_dt": float(model.opt.timestep),
+        "integrator": integrator_name(model),
+        "qpos_kinds": qpos_kinds(model),
+        "translation_qpos": translation_qpos(model),
+        "joint_ranges": joint_ranges(model),
+    }
+
+
 def integrator_name(model) -> str:
     """MuJoCo's integrator of ``model`` (an ``mjModel`` or dm_control's wrapper of one)."""
     return _INTEGRATORS[int(model.opt.integrator)]

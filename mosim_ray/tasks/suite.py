@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mosim_ray.tasks.physics import (
-    integrator_name,
-    joint_ranges,
-    qpos_kinds,
-    suite,
-    translation_qpos,
-)
+from mosim_ray.tasks.physics import model_facts, suite
 from mosim_ray.tasks.registry import SUITE_TASKS
 from mosim_ray.tasks.simulator import Simulator
 from mosim_ray.tasks.spec import TaskSpec
@@ -36,17 +30,10 @@ class SuiteSimulator(Simulator):
         spec = self.env.action_spec()
         self.spec = TaskSpec(
             name=name,
-            nq=int(model.nq),
-            nv=int(model.nv),
-            nu=int(model.nu),
+            **model_facts(model),
             control_dt=float(self.env.control_timestep()),
-            physics_dt=float(model.opt.timestep),
-            integrator=integrator_name(model),
             action_low=tuple(float(x) for x in spec.minimum),
             action_high=tuple(float(x) for x in spec.maximum),
-            qpos_kinds=qpos_kinds(model),
-            translation_qpos=translation_qpos(model),
-            joint_ranges=joint_ranges(model),
             obs_keys=tuple((k, int(np.size(v))) for k, v in ts.observation.items()),
             context_dim=len(self.context()),
             acc_stage_obs=_ACC_STAGE_OBS.get(domain, ()),

@@ -95,10 +95,9 @@ class StagedTrainer:
         t_start = time.perf_counter() - (start["seconds"] if start else 0.0)
         writer = _Logger(self.out)
         # The bar counts what ends the run: updates when they are capped, else seconds.
-        self._bar_counts_updates = cfg.max_updates is not None
-        unit = "updates" if self._bar_counts_updates else "s"
+        unit = "s" if cfg.max_updates is None else "updates"
         bar = tqdm(
-            total=cfg.max_updates if self._bar_counts_updates else int(cfg.minutes * 60),
+            total=int(cfg.minutes * 60) if cfg.max_updates is None else cfg.max_updates,
             desc=f"train {self.model.task}",
             disable=not progress,
             bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} " + unit + " {postfix}",
@@ -216,7 +215,7 @@ class StagedTrainer:
         writer.log(row)
         index, t0, opt = self._stage
         self._save_state(index, self._n, time.perf_counter() - t0, opt, t_start)
-        done = self.updates if self._bar_counts_updates else int(row["seconds"])
+        done = int(row["seconds"]) if self.config.max_updates is None else self.updates
         bar.n = min(done, bar.total)
         bar.set_postfix(stage=stage or "joint", h=h, val=f"{val:.2e}", best=f"{self.best_val:.2e}")
 
