@@ -6,7 +6,7 @@
 Reads every experiment (``benchmarks/experiments/*.yaml``) and its seed files
 (``benchmarks/results/<name>/seed<N>.json``), and writes between markers in BENCHMARKS.md and
 README.md (``<!-- report:headline -->`` ... ``<!-- /report:headline -->``), the rows to
-``benchmarks/results/headline.json`` and one plot per task (``headline_<task>.png``).
+``benchmarks/results/headline.json`` and one plot per task (``headline_<task>.png``, a ``gym:`` task's colon a dash).
 """
 
 from __future__ import annotations
@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     for path, text in wanted.items():
         path.write_text(text)
     for task in sorted({r["task"] for r in rows if r["n_seeds"]}):
-        plot_task(task, experiments, Path(f"benchmarks/results/headline_{task}.png"))
+        # gym:Hopper-v5 -> headline_gym-Hopper-v5.png: a colon is no file name on every system
+        name = task.replace(":", "-")
+        plot_task(task, experiments, Path(f"benchmarks/results/headline_{name}.png"))
     print(f"{len(rows)} rows; rewrote {', '.join(stale) or 'nothing'}")
     return 0
 

@@ -234,3 +234,31 @@ def test_preloaded_starting_transitions_are_the_stored_ones_in_module_actions(sm
     assert got["act"].min() >= -1 and got["act"].max() <= 1 and not got["term"].any()
     hard = starting_transitions("reacher-hard", small_data)  # the same physics, its own reward
     assert hard["rew"].sum() <= got["rew"].sum()
+
+
+def test_model_free_control_replays_real_transitions_under_fresh_goals(
+    ray_local, small_data, tmp_path
+):
+    from mosim_ray.runs.schedule import train_schedule
+
+    control = {
+        "task": "reacher-hard",
+        "task_contexts": True,
+        "trainer.update_every": 10**9,
+        "on_policy.branches_per_real_step": 0.0,
+        "on_policy.real_fraction": 1.0,
+        "on_policy.preload_real": True,
+        "on_policy.relabel_fraction": 0.5,
+    }
+    config = tiny("on_policy", small_data, tmp_path / "work", **control)
+    sizes = []
+
+    def look(algo, point):
+        sizes.append((len(algo.schedule.relabelled), point["real_steps"]))
+
+    result = train_schedule(config, 100, tmp_path / "out", on_eval=look, progress=False)
+    assert result["imagined_steps"] == 0 and result["model_updates"] == 0
+    assert result["policy_updates"] > 0
+    # the starting data from the first update on, each real episode as it ends (50 steps)
+    held, real = sizes[-1]
+    assert real >= 100 and held >= DATA_STEPS + 50

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from ray.rllib.utils.metrics import REPLAY_BUFFER_ADD_DATA_TIMER, TIMERS
 
+from mosim_ray.data.reader import RolloutDataset
 from mosim_ray.envs.imagined import ImaginedVecEnv, ResetPool
 from mosim_ray.envs.rllib import REAL, density_penalty, imagined_env_config, penalty_source
 from mosim_ray.envs.store_client import StorePuller, model_from_store
 from mosim_ray.sac.buffer import TransitionReplayBuffer
 from mosim_ray.schedules.branches import BranchRollouts
 from mosim_ray.schedules.real_segments import RealSegments
+from mosim_ray.schedules.relabel import RelabelledTransitions
 from mosim_ray.schedules.settings import MoSimSettings, imagined_penalty_keys
 from mosim_ray.tasks import get_spec
 
@@ -59,6 +61,11 @@ class OnPolicy:
             self.dataset_pool = algo.model.reset_states(self.s.reset_states)
         if self.s.on_policy.preload_real and self.s.data:
             algo.local_replay_buffer.add_arrays(starting_transitions(self.s.task, self.s.data))
+        self.relabelled = None
+        if self.s.on_policy.relabel_fraction:
+            self.relabelled = RelabelledTransitions(self.s.task, capacity, seed=algo.config.seed)
+            if self.s.on_policy.preload_real and self.s.data:
+                self.relabelled.add_episodes(RolloutDataset.open(self.s.data).episodes)
 
     def make_branches(self, algo: MoSimSAC) -> BranchRollouts:
         s = self.s
@@ -105,6 +112,8 @@ class OnPolicy:
         """Real segments to the trainer (no wait: they queue behind an update in flight). Their
         ids are new by construction, so each counts once."""
         if segments:
+            if self.relabelled is not None:
+                self.relabelled.add_episodes(segments)
             algo.model.ingest(segments, algo.counts.real_steps)
             algo.counts.real_segments += len(segments)
             self.has_data = True
@@ -136,15 +145,20 @@ class OnPolicy:
 
     def mixed_batch(self, algo: MoSimSAC, n: int) -> dict[str, np.ndarray]:
         """``n`` transitions: ``real_fraction`` real, the rest imagined (all real while there are
-        no imagined ones yet)."""
-        if len(self.imagined) == 0:
+        no imagined ones yet); ``relabel_fraction`` of the real ones under fresh goals."""
+        o = self.s.on_policy
+        n_real = n if len(self.imagined) == 0 else int(round(n * o.real_fraction))
+        n_relabelled = 0
+        if self.relabelled is not None and len(self.relabelled):
+            n_relabelled = int(round(n_real * o.relabel_fraction))
+        if n_real == n and not n_relabelled:
             return algo.local_replay_buffer.sample(n)
-        n_real = int(round(n * self.s.on_policy.real_fraction))
-        parts = [
-            b.sample(k)
-            for b, k in ((algo.local_replay_buffer, n_real), (self.imagined, n - n_real))
-            if k
-        ]
+        sources = (
+            (algo.local_replay_buffer, n_real - n_relabelled),
+            (self.relabelled, n_relabelled),
+            (self.imagined, n - n_real),
+        )
+        parts = [b.sample(k) for b, k in sources if k]
         data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         # the learner splits the array into consecutive minibatches: mix before it does
         perm = np.random.default_rng(algo.counts.policy_updates).permutation(n)
@@ -169,6 +183,7 @@ class OnPolicy:
             # segment ids go on from here: an id the trainer already holds would be ignored
             "next_segment_id": self.segments.next_id,
             "visited": self.segments.reset_pool(),
+            "relabelled": None if self.relabelled is None else self.relabelled.get_state(),
         }
 
     def set_state(self, algo: MoSimSAC, state: dict[str, Any]) -> None:
@@ -178,6 +193,8 @@ class OnPolicy:
         self.branches.rng.bit_generator.state = state["branch_rng"]
         self.has_data = state["has_data"]
         self.segments.next_id = state["next_segment_id"]
+        if self.relabelled is not None:
+            self.relabelled.set_state(state["relabelled"])
         states, contexts = state["visited"]
         self.segments.states, self.segments.contexts = list(states), list(contexts)
         if self.s.on_policy.branch_from == "dataset" and self.has_data:
@@ -193,7 +210,6 @@ def starting_transitions(task: str, data: str) -> dict[str, np.ndarray]:
     rew, nobs, term), observation and reward computed by ``task``'s functions from the stored
     physical states: the same as the stored ones for the same task, the task's own for another
     task of the same robot (reacher-hard on reacher-easy data)."""
-    from mosim_ray.data.reader import RolloutDataset
     from mosim_ray.envs.task_functions import task_functions
 
     functions = task_functions(task)

@@ -113,6 +113,10 @@ class OnPolicySettings:
     preload_real: bool = False
     """the starting data's transitions go into the real replay at the start, observation and
     reward computed by this task's own functions (the model-free control's same real data)"""
+    relabel_fraction: float = 0.0
+    """share of each batch's real part replayed under a fresh goal (a real transition scored by
+    the task's reward with a target drawn from its resets): the model-free control's match of
+    ``task_contexts`` in imagination"""
 
     def __post_init__(self) -> None:
         check_positive(self, ("real_time_limit", "branch_length", "branch_batch"))
@@ -121,6 +125,7 @@ class OnPolicySettings:
         if self.branches_per_real_step < 0:
             raise ConfigError("branches_per_real_step must be >= 0")
         check_share("real_fraction", self.real_fraction)
+        check_share("relabel_fraction", self.relabel_fraction)
 
 
 @dataclass(frozen=True)
