@@ -313,7 +313,8 @@ class _Logger:
         self.file.flush()
         if self.tb is not None:
             for k, v in row.items():
-                if k != "update":
+                # inf is "no validation yet": the CSV keeps it, a plot has no point for it
+                if k != "update" and math.isfinite(float(v)):
                     self.tb.add_scalar(k, v, row["update"])
 
     def close(self) -> None:
