@@ -56,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_side_by_side(args.name, todo, args.jobs)
     from mosim_ray.actors.ray_session import start_ray
 
-    start_ray()
+    try:
+        start_ray()
+    except RuntimeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     command = " ".join(["python benchmarks/run.py", *(argv or sys.argv[1:])])
     for seed in todo:
         changes = {"threads": args.threads} if args.threads else None

@@ -44,12 +44,21 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
         raise RuntimeError(
             f"Ray may not start here: {os.environ['MOSIM_FORBID_RAY']} is not marked ray"
         )
-    ray.init(
-        # "local": start one even where an older cluster left its address file behind
-        address=address or "local",
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-        num_cpus=None if address else (num_cpus or os.cpu_count()),
-    )
+    try:
+        ray.init(
+            # "local": start one even where an older cluster left its address file behind
+            address=address or "local",
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+            num_cpus=None if address else (num_cpus or os.cpu_count()),
+        )
+    except Exception as e:
+        # Ray raises a bare Exception when its raylet does not register within 30 s
+        if "timed out during startup" not in str(e):
+            raise
+        raise RuntimeError(
+            "Ray did not start within its 30 s: the machine is too busy (or this process too "
+            "niced) for its raylet; free some CPU and run again"
+        ) from e
     return True
