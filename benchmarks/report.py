@@ -6,7 +6,7 @@
 Reads every experiment (``benchmarks/experiments/*.yaml``) and its seed files
 (``benchmarks/results/<name>/seed<N>.json``), and writes between markers in BENCHMARKS.md and
 README.md (``<!-- report:headline -->`` ... ``<!-- /report:headline -->``), the rows to
-``benchmarks/results/headline.json`` and one plot per task (``headline_<task>.png``, a ``gym:`` task's colon a dash).
+``benchmarks/results/headline.json`` and one plot per task (``headline_<task>.png``, ``gym:`` as ``gym_``).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         replace_between,
     )
     from mosim_ray.experiments.spec import load_experiment
+    from mosim_ray.runs.names import folder_name
 
     experiments = [
         load_experiment(f) for f in sorted(Path("benchmarks/experiments").glob("*.yaml"))
@@ -74,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     for path, text in wanted.items():
         path.write_text(text)
     for task in sorted({r["task"] for r in rows if r["n_seeds"]}):
-        # gym:Hopper-v5 -> headline_gym-Hopper-v5.png: a colon is no file name on every system
-        name = task.replace(":", "-")
+        name = folder_name(task)  # gym:Hopper-v5 -> gym_Hopper-v5: no colon in a file name
         plot_task(task, experiments, Path(f"benchmarks/results/headline_{name}.png"))
     print(f"{len(rows)} rows; rewrote {', '.join(stale) or 'nothing'}")
     return 0

@@ -150,7 +150,7 @@ def run(
     reference = config.reference or next(
         (n for n in models if n not in ("mosim", "constant")), "constant"
     )
-    data_dir = Path(config.data_dir or f"benchmarks/data/{config.task}")
+    data_dir = Path(config.data_dir or f"benchmarks/data/{folder_name(config.task)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {
