@@ -12,6 +12,7 @@ README.md (``<!-- report:headline -->`` ... ``<!-- /report:headline -->``), the 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -20,6 +21,11 @@ DOCS = ("BENCHMARKS.md", "README.md")
 HEADLINE = Path("benchmarks/results/headline.json")
 FIGURES = ("mse_h16", "mse_h100", "step_mse_h100", "failed_h100")
 PAPER_FIGURES = ("mse_h16", "mse_h100")
+BENCHMARK_TABLES = {
+    "shipped": "benchmarks/results/shipped_*/result.json",
+    "policy_actions": "benchmarks/results/policy_actions_*/result.json",
+}
+"""BENCHMARKS.md's marker -> the prediction benchmarks it tabulates (``pipelines/benchmark.py``)"""
 """the prediction table's columns"""
 
 
@@ -31,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.chdir(ROOT)
     from mosim_ray.experiments.report import (
+        benchmark_markdown,
         headline_json,
         headline_markdown,
         headline_rows,
@@ -63,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     wanted[Path("BENCHMARKS.md")] = replace_between(
         wanted[Path("BENCHMARKS.md")], "paper", paper_markdown(paper, PAPER_FIGURES)
     )
+    for marker, pattern in BENCHMARK_TABLES.items():
+        results = [json.loads(f.read_text()) for f in sorted(Path().glob(pattern))]
+        wanted[Path("BENCHMARKS.md")] = replace_between(
+            wanted[Path("BENCHMARKS.md")], marker, benchmark_markdown(results, FIGURES)
+        )
     stale = [
         str(path) for path, text in wanted.items() if not path.is_file() or path.read_text() != text
     ]

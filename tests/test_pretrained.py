@@ -8,7 +8,8 @@ from mosim_ray import WorldModel
 from mosim_ray.data import EpisodeCollector, ProcessConfig
 from mosim_ray.model.world_model import PRETRAINED_DIR
 
-SHIPPED = ["reacher-easy", "acrobot-swingup", "cheetah-run"]
+TASKS = ["reacher-easy", "acrobot-swingup", "cheetah-run"]
+SHIPPED = TASKS + [f"{t}-structure_free" for t in TASKS]
 
 
 def test_shipped_models_are_small():
@@ -16,10 +17,12 @@ def test_shipped_models_are_small():
     assert total < 5e6, f"shipped checkpoints take {total / 1e6:.1f} MB"
 
 
-@pytest.mark.parametrize("task", SHIPPED)
-def test_shipped_model_predicts_fresh_real_data(task):
-    wm = WorldModel.load(f"pretrained/{task}")
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_predicts_fresh_real_data(name):
+    wm = WorldModel.load(f"pretrained/{name}")
+    task = name.removesuffix("-structure_free")
     assert wm.task == task
+    assert wm.config.kind == ("structure_free" if name != task else "mosim")
     # fresh episodes (seed 12345 was not used for training data), random Poisson actions
     eps = EpisodeCollector(task, 140, ProcessConfig("poisson")).collect([0, 1, 2, 3], seed=12345)
     states = np.stack([np.hstack([e["qpos"], e["qvel"]]) for e in eps])  # [4, 141, D]
@@ -30,3 +33,12 @@ def test_shipped_model_predicts_fresh_real_data(task):
     constant_mse = ((truth - s0[:, None]) ** 2).mean()
     assert np.isfinite(pred).all()
     assert model_mse < 0.05 * constant_mse, (model_mse, constant_mse)
+
+
+def test_a_task_without_its_own_model_falls_back_to_its_robots_mosim_model():
+    from mosim_ray.model.world_model import shipped_model
+
+    assert shipped_model("reacher-hard") == "pretrained/reacher-easy"  # not the baseline
+    assert shipped_model("cheetah-run") == "pretrained/cheetah-run"
+    with pytest.raises(ValueError, match="no shipped model"):
+        shipped_model("walker-walk")

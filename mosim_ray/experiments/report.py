@@ -194,6 +194,26 @@ def paper_markdown(rows: list[dict], figures: tuple[str, ...]) -> str:
     return "\n".join(out) + "\n"
 
 
+def benchmark_markdown(results: list[dict[str, Any]], figures: tuple[str, ...]) -> str:
+    """Prediction benchmarks' results (``pipelines/benchmark.py``'s ``result.json``), a row per
+    task, test set and model: its figures on that set (``error_figures``)."""
+    from mosim_ray.eval.metrics import error_figures
+
+    if not results:
+        return "No benchmark result yet.\n"
+    out = [
+        f"| task | test set | model | {' | '.join(figures)} |",
+        "|---|---|---|" + "---:|" * len(figures),
+    ]
+    for result in sorted(results, key=lambda r: r["task"]):
+        for test_set, s in result["sets"].items():
+            for model, row in s["models"].items():
+                got = error_figures(row["errors"])
+                cells = " | ".join(_fmt(got.get(name), ".4g") for name in figures)
+                out.append(f"| {result['task']} | {test_set} | {model} | {cells} |")
+    return "\n".join(out) + "\n"
+
+
 def replace_between(text: str, name: str, body: str) -> str:
     """``text`` with what lies between ``<!-- report:NAME -->`` and ``<!-- /report:NAME -->``
     replaced by ``body``."""

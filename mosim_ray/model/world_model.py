@@ -30,6 +30,8 @@ from mosim_ray.tasks.spec import TaskSpec
 CHECKPOINT_FORMAT = 2
 READABLE_FORMATS = (1, 2)
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+STRUCTURE_FREE_SUFFIX = "-structure_free"
+"""``pretrained/<task>-structure_free``: the baseline shipped beside ``pretrained/<task>``"""
 
 
 class CheckpointError(RuntimeError):
@@ -239,8 +241,13 @@ def _resolve(path: str | Path) -> Path:
 
 
 def shipped_model(task: str) -> str:
-    """The shipped model of the task, or of another task of the same robot (reacher-hard)."""
-    names = sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / "config.json").is_file())
+    """The shipped MoSim model of the task, or of another task of the same robot (reacher-hard);
+    never a ``<task>-structure_free`` baseline."""
+    names = sorted(
+        p.name
+        for p in PRETRAINED_DIR.iterdir()
+        if (p / "config.json").is_file() and not p.name.endswith(STRUCTURE_FREE_SUFFIX)
+    )
     same = [n for n in names if n == task] or [
         n for n in names if n.split("-")[0] == task.split("-")[0]
     ]
