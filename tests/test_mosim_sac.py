@@ -249,6 +249,7 @@ def test_model_free_control_replays_real_transitions_under_fresh_goals(
         "on_policy.real_fraction": 1.0,
         "on_policy.preload_real": True,
         "on_policy.relabel_fraction": 0.5,
+        "eval.every": 1,  # after every iteration, the last one too: finish() must not repeat it
     }
     config = tiny("on_policy", small_data, tmp_path / "work", **control)
     sizes = []
@@ -262,3 +263,5 @@ def test_model_free_control_replays_real_transitions_under_fresh_goals(
     # the starting data from the first update on, each real episode as it ends (50 steps)
     held, real = sizes[-1]
     assert real >= 100 and held >= DATA_STEPS + 50
+    steps = [p["real_steps"] for p in result["curve"]]
+    assert len(steps) == len(set(steps)), steps  # one evaluation per real-step count

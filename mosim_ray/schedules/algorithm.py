@@ -205,10 +205,12 @@ class MoSimSAC(FastSAC):
 
     def finish(self) -> None:
         """End of a run: what the schedule still holds to the trainer, the update in flight
-        confirmed, and a last evaluation."""
+        confirmed, and a last evaluation unless one was made at this real-step count (a count has
+        one figure: the evaluation there)."""
         self.schedule.finish(self)
         self.confirm_model()
-        self.evaluate()
+        if not self.curve or self.curve[-1]["real_steps"] != self.counts.real_steps:
+            self.evaluate()
 
     def evaluate(self) -> None:
         start = time.perf_counter()
