@@ -20,13 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("BENCHMARKS.md", "README.md")
 HEADLINE = Path("benchmarks/results/headline.json")
 FIGURES = ("mse_h16", "mse_h100", "step_mse_h100", "failed_h100")
+"""the prediction tables' columns"""
 PAPER_FIGURES = ("mse_h16", "mse_h100")
 BENCHMARK_TABLES = {
     "shipped": "benchmarks/results/shipped_*/result.json",
     "policy_actions": "benchmarks/results/policy_actions_*/result.json",
 }
 """BENCHMARKS.md's marker -> the prediction benchmarks it tabulates (``pipelines/benchmark.py``)"""
-"""the prediction table's columns"""
 
 
 def main(argv: list[str] | None = None) -> int:

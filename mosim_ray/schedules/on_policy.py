@@ -22,7 +22,7 @@ from mosim_ray.envs.rllib import REAL, density_penalty, imagined_env_config, pen
 from mosim_ray.envs.store_client import StorePuller, model_from_store
 from mosim_ray.sac.buffer import TransitionReplayBuffer
 from mosim_ray.schedules.branches import BranchRollouts
-from mosim_ray.schedules.real_segments import RealSegments
+from mosim_ray.schedules.real_segments import RealSegments, module_actions
 from mosim_ray.schedules.relabel import RelabelledTransitions
 from mosim_ray.schedules.settings import MoSimSettings, imagined_penalty_keys
 from mosim_ray.tasks import get_spec
@@ -224,7 +224,7 @@ def starting_transitions(task: str, data: str) -> dict[str, np.ndarray]:
         nobs, rew, term = functions.transition(states[:-1], states[1:], acts, ctx[1:])
         cols["obs"].append(np.concatenate([obs, nobs[:-1]]))
         cols["nobs"].append(nobs)
-        cols["act"].append((2 * (acts - low) / (high - low) - 1).astype(np.float32))
+        cols["act"].append(module_actions(acts, low, high))
         cols["rew"].append(rew.astype(np.float32))
         cols["term"].append(term.astype(np.float32))
     return {k: np.concatenate(v).astype(np.float32) for k, v in cols.items()}

@@ -18,6 +18,12 @@ import numpy as np
 from mosim_ray.data.reader import Episode
 
 
+def module_actions(torques: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """The robot's torques [N, nu] within ``low``..``high`` as the policy module's [-1, 1]
+    actions (float32): what a replay batch holds."""
+    return (2 * (torques - low) / (high - low) - 1).astype(np.float32)
+
+
 @dataclass
 class _Open:
     """An RLlib episode being stitched: T+1 states, T actions/rewards, T+1 observations."""

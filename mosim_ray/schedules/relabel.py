@@ -19,6 +19,7 @@ from mosim_ray.config import ConfigError
 from mosim_ray.data.reader import Episode
 from mosim_ray.envs.task_functions import task_functions
 from mosim_ray.sac.buffer import TransitionReplayBuffer
+from mosim_ray.schedules.real_segments import module_actions
 from mosim_ray.tasks import get_spec
 
 GOALS = 4096
@@ -34,8 +35,7 @@ class RelabelledTransitions:
         if not spec.context_dim:
             raise ConfigError(f"relabel_fraction: {task} has no goal to relabel (reacher has)")
         self.fns = task_functions(task)
-        low, high = (np.asarray(b, np.float64) for b in spec.action_bounds)
-        self.low, self.high = low, high
+        self.low, self.high = (np.asarray(b, np.float64) for b in spec.action_bounds)
         self.physical = TransitionReplayBuffer(capacity, seed=seed)
         """the ring of physical transitions in a replay buffer's columns: obs the previous state
         [N, nq+nv], act the robot's torques [N, nu], nobs the next state (rew, term unused)"""
@@ -82,10 +82,9 @@ class RelabelledTransitions:
         # the previous state's observation (the task's observation is a function of the state)
         obs, _, _ = self.fns.transition(prev, prev, torques, goals)
         nobs, rew, term = self.fns.transition(prev, nxt, torques, goals)
-        act = 2 * (torques - self.low) / (self.high - self.low) - 1
         return {
             SampleBatch.OBS: obs.astype(np.float32),
-            SampleBatch.ACTIONS: act.astype(np.float32),
+            SampleBatch.ACTIONS: module_actions(torques, self.low, self.high),
             SampleBatch.REWARDS: rew.astype(np.float32),
             SampleBatch.NEXT_OBS: nobs.astype(np.float32),
             SampleBatch.TERMINATEDS: term.astype(np.float32),
