@@ -61,11 +61,14 @@ def test_every_shipped_experiment_loads():
             assert exp.report.steps
 
 
-def _seed_file(folder: Path, name: str, seed: int, curve: list[tuple[int, float]]) -> None:
+def _seed_file(
+    folder: Path, name: str, seed: int, curve: list[tuple[int, float]], partial: bool = False
+) -> None:
     points = [{"real_steps": s, "return_mean": r, "return_std": 0.0} for s, r in curve]
-    path = folder / name / f"seed{seed}.json"
+    path = folder / name / ("partial" if partial else "") / f"seed{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"seed": seed, "curve": points}))
+    extra = {"complete": False} if partial else {}
+    path.write_text(json.dumps({"seed": seed, "curve": points, **extra}))
 
 
 def test_headline_rows_take_the_evaluation_at_the_step_not_the_best(tmp_path):
@@ -80,16 +83,36 @@ def test_headline_rows_take_the_evaluation_at_the_step_not_the_best(tmp_path):
     _seed_file(tmp_path, "arm", 1, [(20004, 120.0), (40000, 180.0)])
     _seed_file(tmp_path, "arm", 2, [(19000, 999.0), (40000, 190.0)])  # no evaluation at 20k
     _seed_file(tmp_path, "arm", 100, [(20000, 5000.0), (40000, 5000.0)])  # a choosing seed
+    _seed_file(tmp_path, "arm", 1, [(20004, 7777.0)], partial=True)  # superseded by its seed file
     rows = headline_rows([exp], tmp_path)
     at20, at40 = rows
     assert at20["seeds"] == [0, 1] and at20["per_seed"] == [100.0, 120.0] and at20["mean"] == 110.0
     assert at40["seeds"] == [0, 1, 2] and at40["mean"] == pytest.approx(190.0)
+    assert at20["running"] == at40["running"] == []
     lo, hi = at40["ci95"]
     assert 180.0 <= lo <= 190.0 <= hi <= 200.0
     assert value_at([{"real_steps": 30000, "return_mean": 1.0}], 20000) is None
     table = headline_markdown(rows)
     assert "| sac | 20,000 | 2 | 110.0 |" in table
     assert "SAC (pytorch_sac) | 20,000 | 3 | 59.3" in table  # the published figure beside
+
+
+def test_a_running_seed_counts_at_the_steps_its_last_save_passed(tmp_path):
+    exp = Experiment(
+        name="arm",
+        kind="real_sac",
+        run={},
+        seeds=(0, 1),
+        report=ReportSpec(task="cheetah-run", arm="sac", steps=(20000, 40000)),
+    )
+    _seed_file(tmp_path, "arm", 0, [(20000, 100.0), (40000, 200.0)])
+    _seed_file(tmp_path, "arm", 1, [(10000, 10.0), (20000, 300.0)], partial=True)
+    at20, at40 = headline_rows([exp], tmp_path)
+    assert at20["seeds"] == [0, 1] and at20["running"] == [1] and at20["mean"] == 200.0
+    assert at40["seeds"] == [0] and at40["running"] == []
+    table = headline_markdown([at20, at40])
+    assert "| sac | 20,000 | 2 (1 running) | 200.0 |" in table
+    assert "| sac | 40,000 | 1 | 200.0 |" in table
 
 
 def test_replace_between_markers():
@@ -116,7 +139,7 @@ def test_the_docs_are_what_the_results_give():
 @pytest.mark.ray
 @pytest.mark.slow
 def test_runner_builds_inputs_runs_a_seed_and_resumes(ray_local, tmp_path, monkeypatch):
-    from mosim_ray.experiments.runner import missing_seeds, run_seed
+    from mosim_ray.experiments.runner import missing_seeds, run_seed, write_partial
 
     monkeypatch.chdir(ROOT)
     path = tmp_path / "tiny.yaml"
@@ -130,6 +153,7 @@ run:
   trainer: {update_every: 30, batch: 16, horizon: 4}
   on_policy: {branch_length: 2, branch_batch: 16, branches_per_real_step: 1.0, real_time_limit: 30}
   eval: {every: 30, episodes: 2, time_limit: 20}
+  checkpoint_every: 30
   overrides: {train_batch_size_per_learner: 32, min_sample_timesteps_per_iteration: 30}
 seeds: [0]
 inputs:
@@ -161,6 +185,16 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     assert steps[0] == 120 and steps[-1] >= 180  # the 120 starting steps counted
     rows = headline_rows([exp], results)
     assert rows[0]["n_seeds"] == 1 and rows[0]["seeds"] == [0]
+    assert [s["from_real_steps"] for s in saved["segments"]] == [0]
+    assert not list((results / exp.name / "partial").glob("*.json"))  # the seed file replaced it
+    # the save at 30 policy steps: what a partial file reports is what the finished seed reports
+    about = {"seed": 0}
+    write_partial(exp, 0, about, work / exp.name / "seed0" / "run" / "checkpoint", results)
+    partial = json.loads((results / exp.name / "partial" / "seed0.json").read_text())
+    at = partial["saved_real_steps"]
+    assert partial["complete"] is False and 150 <= at < saved["curve"][-1]["real_steps"]
+    assert partial["curve"] and partial["curve"] == saved["curve"][: len(partial["curve"])]
+    assert partial["curve"][-1]["real_steps"] <= at
 
 
 def test_prediction_rows_average_the_figures_and_a_failed_seed_leaves_no_mean(tmp_path):

@@ -45,6 +45,18 @@ def killed_then_resumed(script: str, args: list[str], out: Path) -> dict:
     return json.loads((out / "result.json").read_text())
 
 
+def assert_last_save_holds_a_prefix(out: Path, result: dict, steps: str) -> None:
+    """The save's ``progress.json`` (what an experiment reports of an unfinished seed) holds the
+    finished run's first evaluations, the very figures."""
+    saved = json.loads((out / "checkpoint" / "progress.json").read_text())["curve"]
+    assert 0 < len(saved) < len(result["curve"])
+
+    def key(p):
+        return p[steps], p["real_return_mean"]
+
+    assert [key(p) for p in saved] == [key(p) for p in result["curve"][: len(saved)]]
+
+
 def uninterrupted(script: str, args: list[str], out: Path) -> dict:
     from mosim_ray.runs.cli import main
 
@@ -72,6 +84,7 @@ def test_on_policy_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tm
     assert {k: resumed[k] for k in keys} == {k: whole[k] for k in keys}
     assert resumed["trainer_real_steps"] == 3 * 40 + resumed["real_steps"]  # none lost or twice
     assert [p["real_steps"] for p in resumed["curve"]] == [p["real_steps"] for p in whole["curve"]]
+    assert_last_save_holds_a_prefix(tmp_path / "resumed", resumed, "real_steps")
 
 
 def test_zero_shot_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tmp_path):
@@ -87,3 +100,4 @@ def test_zero_shot_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tm
     assert resumed["imagined_steps"] == whole["imagined_steps"]
     steps = [(p["env_steps"], p["iteration"]) for p in resumed["curve"]]
     assert steps == [(p["env_steps"], p["iteration"]) for p in whole["curve"]]
+    assert_last_save_holds_a_prefix(tmp_path / "resumed", resumed, "env_steps")

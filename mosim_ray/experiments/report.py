@@ -3,7 +3,9 @@
 
 A row is one arm on one task at one real-step count (starting data included), over the reported
 seeds (0-99): mean, interquartile mean and a 95% bootstrap interval of the mean, the evaluation
-at that count (never the best on the way).
+at that count (never the best on the way). A seed still running counts at the counts its last
+save has passed (its partial file): an evaluation there is final, whatever the run does next;
+the row names such seeds (``running``).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def headline_rows(
         if exp.report is None or exp.report.table != table:
             continue
         seeds = SEEDS[table]
-        files = [f for f in load_seed_files(exp.name, results) if f["seed"] in seeds]
+        files = [f for f in load_seed_files(exp.name, results, True) if f["seed"] in seeds]
+        running = {f["seed"] for f in files if f.get("complete") is False}
         for step in exp.report.steps:
             got = [(f["seed"], value_at(f["curve"], step)) for f in files]
             got = [(s, v) for s, v in got if v is not None]
@@ -57,6 +60,7 @@ def headline_rows(
                     "real_steps": step,
                     "n_seeds": summary.n,
                     "seeds": list(summary.seeds),
+                    "running": [s for s in summary.seeds if s in running],
                     "per_seed": [round(v, 2) for v in summary.per_seed],
                     "mean": _round(summary.mean),
                     "iqm": _round(summary.iqm),
@@ -89,8 +93,9 @@ def headline_markdown(rows: list[dict[str, Any]]) -> str:
         ]
         for r in sorted(mine, key=lambda r: (r["real_steps"], r["arm"])):
             ci = "n/a" if r["ci95"][0] is None else f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]"
+            n = f"{r['n_seeds']} ({len(r['running'])} running)" if r["running"] else r["n_seeds"]
             out.append(
-                f"| {r['arm']} | {r['real_steps']:,} | {r['n_seeds']} | {_fmt(r['mean'])} | "
+                f"| {r['arm']} | {r['real_steps']:,} | {n} | {_fmt(r['mean'])} | "
                 f"{_fmt(r['iqm'])} | {ci} |"
             )
         steps = sorted({r["real_steps"] for r in mine})
@@ -243,7 +248,7 @@ def plot_task(
     for exp in experiments:
         if exp.report is None or exp.report.task != task:
             continue
-        files = [f for f in load_seed_files(exp.name, results) if f["seed"] in REPORTED_SEEDS]
+        files = [f for f in load_seed_files(exp.name, results, True) if f["seed"] in REPORTED_SEEDS]
         steps = sorted({round(p["real_steps"], -2) for f in files for p in f["curve"]})
         xs, mean, lo, hi = [], [], [], []
         for s in steps:

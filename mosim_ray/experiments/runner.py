@@ -4,9 +4,11 @@ A seed builds its inputs (each a run kind, kept once built), then its run, under
 ``runs/experiments/<name>/seed<N>/``. Stopped at any time, the same command goes on: finished
 seeds are skipped, built inputs are reused, and an unfinished run goes on from its last save
 (``checkpoint_every``) or, with none, starts again.
-The seed file holds the provenance (git SHA and dirty flag, package versions, machine, command),
-the inputs' hashes, the wall time, the curve (real steps, starting data included, to real
-return) and the final figures.
+The seed file holds the provenance (git SHA and dirty flag, package versions, machine, command)
+of each process that ran a part of it (``segments``), the inputs' hashes, the wall time, the curve
+(real steps, starting data included, to real return) and the final figures. While a long seed
+runs, ``benchmarks/results/<name>/partial/seed<N>.json`` holds its curve up to its last save
+(each evaluation there is final: a resumed run goes on after it); the seed file replaces it.
 """
 
 from __future__ import annotations
@@ -27,8 +29,18 @@ RESULTS = Path("benchmarks/results")
 WORK = Path("runs/experiments")
 
 
+SEGMENTS = "segments.json"
+"""in a seed's work folder: the provenance of each process that ran a part of the seed"""
+PROGRESS = "progress.json"
+"""in a run's save (``checkpoint/``): the curve up to that save, as the run kind's result"""
+
+
 def seed_file(exp: Experiment, seed: int, results: Path = RESULTS) -> Path:
     return results / exp.name / f"seed{seed}.json"
+
+
+def partial_file(exp: Experiment, seed: int, results: Path = RESULTS) -> Path:
+    return results / exp.name / "partial" / f"seed{seed}.json"
 
 
 def folder_hash(path: Path) -> str:
@@ -86,33 +98,82 @@ def run_seed(
         config = replace_dotted(config, {"resume": True})
     elif out.exists():  # a run stopped before its end, with no save, starts again
         shutil.rmtree(out)
-    result = kind.run(config, out, progress=progress)
-    result["provenance"] = record
-    write_json(result, out / "result.json")
-    curve = kind.curve(result) if kind.curve else []
-    final = curve[-1] if curve else {}
-    data = {
+    segments = _add_segment(folder, record, out if resumable else None)
+    about = {
         "experiment": exp.name,
         "seed": seed,
         "kind": exp.kind,
         "provenance": record,
+        "segments": segments,
         "inputs": {n: {"path": p, "sha256": folder_hash(Path(p))} for n, p in inputs.items()},
         "settings": to_dict(config),
+    }
+
+    def report_partial(_point: dict[str, Any]) -> None:
+        write_partial(exp, seed, about, out / "checkpoint", results)
+
+    extra = {"report": report_partial} if kind.curve_at_saves else {}
+    result = kind.run(config, out, progress=progress, **extra)
+    result["provenance"] = record
+    write_json(result, out / "result.json")
+    curve = kind.curve(result) if kind.curve else []
+    data = {
+        **about,
         "wall_s": time.perf_counter() - started,
         "curve": curve,
-        "final": final,
+        "final": curve[-1] if curve else {},
         "figures": kind.figures(result) if kind.figures else {},
         "result": str(out / "result.json"),
     }
     write_json(data, seed_file(exp, seed, results))
+    partial_file(exp, seed, results).unlink(missing_ok=True)
     return data
+
+
+def _add_segment(folder: Path, record: dict[str, Any], resumed: Path | None) -> list[dict]:
+    """The seed's segments so far with this process's appended: its provenance and the real
+    steps its run goes on from (0 for a fresh start, None from a save that does not say)."""
+    path = folder / SEGMENTS
+    before = json.loads(path.read_text())["segments"] if path.is_file() and resumed else []
+    progress = resumed / "checkpoint" / PROGRESS if resumed is not None else None
+    start = 0 if progress is None else _saved_steps(progress) if progress.is_file() else None
+    segments = [*before, {"from_real_steps": start, "provenance": record}]
+    write_json({"segments": segments}, path)
+    return segments
+
+
+def _saved_steps(progress: Path) -> int:
+    """Real steps behind the run at a save (a schedule's starting data included)."""
+    saved = json.loads(progress.read_text())
+    return int(saved.get("trainer_real_steps", saved.get("env_steps", 0)))
+
+
+def write_partial(
+    exp: Experiment, seed: int, about: dict[str, Any], save: Path, results: Path = RESULTS
+) -> None:
+    """The seed's partial file from its run's last save (nothing before the first save)."""
+    progress = save / PROGRESS
+    if not progress.is_file():
+        return
+    curve = get_kind(exp.kind).curve(json.loads(progress.read_text()))
+    data = {**about, "complete": False, "saved_real_steps": _saved_steps(progress), "curve": curve}
+    write_json(data, partial_file(exp, seed, results))
 
 
 def missing_seeds(exp: Experiment, seeds: list[int], results: Path = RESULTS) -> list[int]:
     return [s for s in seeds if not seed_file(exp, s, results).is_file()]
 
 
-def load_seed_files(name: str, results: Path = RESULTS) -> list[dict[str, Any]]:
-    """Every finished seed of an experiment, by seed."""
-    files = sorted((results / name).glob("seed*.json"), key=lambda p: int(p.stem[4:]))
-    return [json.loads(f.read_text()) for f in files]
+def load_seed_files(
+    name: str, results: Path = RESULTS, partial: bool = False
+) -> list[dict[str, Any]]:
+    """Every finished seed of an experiment, by seed; with ``partial``, also each unfinished
+    seed's partial file (``"complete": False``, its curve up to its last save)."""
+
+    def by_seed(folder: Path) -> dict[int, Path]:
+        return {int(p.stem[4:]): p for p in folder.glob("seed*.json")}
+
+    files = by_seed(results / name)
+    if partial:
+        files = {**by_seed(results / name / "partial"), **files}
+    return [json.loads(files[s].read_text()) for s in sorted(files)]

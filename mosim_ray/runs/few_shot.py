@@ -54,6 +54,7 @@ KIND = RunKind(
     trial_resources=schedule.trial_resources,
     check=schedule.check,
     curve=schedule.curve,
+    curve_at_saves=True,
     inputs=(
         "checkpoint",
         "data",

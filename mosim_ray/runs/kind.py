@@ -44,6 +44,9 @@ class RunKind:
     curve: Callable[[dict[str, Any]], list[dict[str, float]]] | None = None
     """the learning curve of a result as points {real_steps (every real step behind the run,
     starting data included), return_mean, return_std}: what experiments report"""
+    curve_at_saves: bool = False
+    """each of the run's saves holds ``progress.json``, a result whose ``curve`` gives the points
+    up to that save as the finished run will report them (curves over real steps)"""
     figures: Callable[[dict[str, Any]], dict[str, float]] | None = None
     """the headline numbers of a result by name (a model's held-out errors), for experiments"""
     check: Callable[[Any], None] | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import pickle
 import shutil
 import time
@@ -63,6 +64,8 @@ class RunSaves:
     every ``every`` env steps; ``load`` restores the last into a freshly built algorithm."""
 
     LOOP = "loop.pkl"
+    PROGRESS = "progress.json"
+    """the curve so far at a save, readable without RLlib"""
 
     def __init__(self, folder: Path, every: int):
         self.folder, self.every = Path(folder), int(every)
@@ -86,6 +89,8 @@ class RunSaves:
             "update_credit": getattr(algo, "_update_credit", 0.0),
         }
         (tmp / self.LOOP).write_bytes(pickle.dumps(extra))
+        progress = {"env_steps": loop.steps, "curve": [vars(p) for p in loop.curve]}
+        (tmp / self.PROGRESS).write_text(json.dumps(progress))
         if self.folder.exists():
             shutil.rmtree(self.folder)
         tmp.replace(self.folder)

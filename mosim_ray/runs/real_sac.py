@@ -118,4 +118,5 @@ KIND = RunKind(
     point=point,
     columns=("real_return_std", "env_steps"),
     curve=curve,
+    curve_at_saves=True,
 )

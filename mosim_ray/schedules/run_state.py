@@ -2,7 +2,8 @@
 
 A save holds RLlib's own state (policy, optimizers, metrics with the sampled-step counters), our
 replay buffers and update credit, the schedule's state, the counts and curve, and a snapshot of
-the model trainer (model, optimizer, version, every real episode it holds). Before saving, the
+the model trainer (model, optimizer, version, every real episode it holds), and the run's summary
+as plain JSON (``progress.json``: what an experiment reports of an unfinished seed). Before saving, the
 model update in flight is confirmed and, on-policy, the open real segments go to the trainer, so
 the saved trainer holds exactly the real steps the saved counts say. A resumed run's trainer
 starts from the snapshot; its env runners start new episodes. The steps taken after the last
@@ -11,6 +12,7 @@ save are lost with the process and taken again: none is counted twice.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
 
 TRAINER = "trainer"
 """the trainer snapshot's folder inside a save"""
+PROGRESS = "progress.json"
+"""the run's summary at a save (counts and curve so far), readable without RLlib"""
 
 
 def run_state(algo: MoSimSAC) -> dict[str, Any]:
@@ -65,6 +69,7 @@ def save_run(algo: MoSimSAC, path: str | Path) -> Path:
     algo.schedule.before_save(algo)
     algo.model.snapshot(tmp / TRAINER)
     algo.save_to_path(str(tmp.resolve()))
+    (tmp / PROGRESS).write_text(json.dumps(algo.summary(), default=str))
     if path.exists():
         shutil.rmtree(path)
     tmp.replace(path)
