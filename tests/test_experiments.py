@@ -88,7 +88,7 @@ def test_headline_rows_take_the_evaluation_at_the_step_not_the_best(tmp_path):
     at20, at40 = rows
     assert at20["seeds"] == [0, 1] and at20["per_seed"] == [100.0, 120.0] and at20["mean"] == 110.0
     assert at40["seeds"] == [0, 1, 2] and at40["mean"] == pytest.approx(190.0)
-    assert at20["running"] == at40["running"] == []
+    assert at20["unfinished"] == at40["unfinished"] == []
     lo, hi = at40["ci95"]
     assert 180.0 <= lo <= 190.0 <= hi <= 200.0
     assert value_at([{"real_steps": 30000, "return_mean": 1.0}], 20000) is None
@@ -97,7 +97,7 @@ def test_headline_rows_take_the_evaluation_at_the_step_not_the_best(tmp_path):
     assert "SAC (pytorch_sac) | 20,000 | 3 | 59.3" in table  # the published figure beside
 
 
-def test_a_running_seed_counts_at_the_steps_its_last_save_passed(tmp_path):
+def test_an_unfinished_seed_counts_at_the_steps_its_last_save_passed(tmp_path):
     exp = Experiment(
         name="arm",
         kind="real_sac",
@@ -108,10 +108,10 @@ def test_a_running_seed_counts_at_the_steps_its_last_save_passed(tmp_path):
     _seed_file(tmp_path, "arm", 0, [(20000, 100.0), (40000, 200.0)])
     _seed_file(tmp_path, "arm", 1, [(10000, 10.0), (20000, 300.0)], partial=True)
     at20, at40 = headline_rows([exp], tmp_path)
-    assert at20["seeds"] == [0, 1] and at20["running"] == [1] and at20["mean"] == 200.0
-    assert at40["seeds"] == [0] and at40["running"] == []
+    assert at20["seeds"] == [0, 1] and at20["unfinished"] == [1] and at20["mean"] == 200.0
+    assert at40["seeds"] == [0] and at40["unfinished"] == []
     table = headline_markdown([at20, at40])
-    assert "| sac | 20,000 | 2 (1 running) | 200.0 |" in table
+    assert "| sac | 20,000 | 2 (1 unfinished) | 200.0 |" in table
     assert "| sac | 40,000 | 1 | 200.0 |" in table
 
 

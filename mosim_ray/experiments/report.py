@@ -3,9 +3,9 @@
 
 A row is one arm on one task at one real-step count (starting data included), over the reported
 seeds (0-99): mean, interquartile mean and a 95% bootstrap interval of the mean, the evaluation
-at that count (never the best on the way). A seed still running counts at the counts its last
-save has passed (its partial file): an evaluation there is final, whatever the run does next;
-the row names such seeds (``running``).
+at that count (never the best on the way). An unfinished seed (running, or stopped to go on
+later) counts at the counts its last save has passed (its partial file): an evaluation there is
+final, whatever the run does next; the row names such seeds (``unfinished``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def headline_rows(
             continue
         seeds = SEEDS[table]
         files = [f for f in load_seed_files(exp.name, results, True) if f["seed"] in seeds]
-        running = {f["seed"] for f in files if f.get("complete") is False}
+        unfinished = {f["seed"] for f in files if f.get("complete") is False}
         for step in exp.report.steps:
             got = [(f["seed"], value_at(f["curve"], step)) for f in files]
             got = [(s, v) for s, v in got if v is not None]
@@ -60,7 +60,7 @@ def headline_rows(
                     "real_steps": step,
                     "n_seeds": summary.n,
                     "seeds": list(summary.seeds),
-                    "running": [s for s in summary.seeds if s in running],
+                    "unfinished": [s for s in summary.seeds if s in unfinished],
                     "per_seed": [round(v, 2) for v in summary.per_seed],
                     "mean": _round(summary.mean),
                     "iqm": _round(summary.iqm),
@@ -93,7 +93,11 @@ def headline_markdown(rows: list[dict[str, Any]]) -> str:
         ]
         for r in sorted(mine, key=lambda r: (r["real_steps"], r["arm"])):
             ci = "n/a" if r["ci95"][0] is None else f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]"
-            n = f"{r['n_seeds']} ({len(r['running'])} running)" if r["running"] else r["n_seeds"]
+            n = (
+                f"{r['n_seeds']} ({len(r['unfinished'])} unfinished)"
+                if r["unfinished"]
+                else r["n_seeds"]
+            )
             out.append(
                 f"| {r['arm']} | {r['real_steps']:,} | {n} | {_fmt(r['mean'])} | "
                 f"{_fmt(r['iqm'])} | {ci} |"
