@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         headline_json,
         headline_markdown,
         headline_rows,
+        horizon_markdown,
+        horizon_rows,
         paper_markdown,
         plot_task,
         prediction_markdown,
@@ -69,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     paper = prediction_rows(experiments, table="paper")
     wanted[Path("BENCHMARKS.md")] = replace_between(
         wanted[Path("BENCHMARKS.md")], "paper", paper_markdown(paper, PAPER_FIGURES)
+    )
+    wanted[Path("BENCHMARKS.md")] = replace_between(
+        wanted[Path("BENCHMARKS.md")], "horizon", horizon_markdown(horizon_rows(experiments))
     )
     for marker, pattern in BENCHMARK_TABLES.items():
         results = [json.loads(f.read_text()) for f in sorted(Path().glob(pattern))]

@@ -13,10 +13,12 @@ from mosim_ray.config import ConfigError
 from mosim_ray.experiments.report import (
     headline_markdown,
     headline_rows,
+    horizon_markdown,
+    horizon_rows,
     replace_between,
     value_at,
 )
-from mosim_ray.experiments.spec import Experiment, ReportSpec, fill, load_experiment
+from mosim_ray.experiments.spec import Experiment, GridSpec, ReportSpec, fill, load_experiment
 from mosim_ray.experiments.stats import bootstrap_ci, iqm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +51,61 @@ def test_placeholders_and_bad_files(tmp_path):
         load_experiment(bad)
 
 
+GRID_INPUTS = """
+inputs:
+  data: {kind: collect, run: {task: reacher-easy, episodes: 3, steps: 40, actors: 1}}
+"""
+TINY_TRAIN = """
+kind: train
+run: {task: reacher-easy, data: "{data}", threads: 1, training: {horizon: 4, batch_size: 16},
+      judge: {horizon: 4, segments: 8}}
+seeds: [0]
+seed_field: training.seed
+"""
+
+
+def test_a_grid_and_shared_inputs_are_checked(tmp_path):
+    (tmp_path / "base.yaml").write_text(TINY_TRAIN + GRID_INPUTS)
+    grid = "grid: {field: training.max_updates, values: [2, 3]}\ninputs_from: base\n"
+    (tmp_path / "grid.yaml").write_text(TINY_TRAIN + grid + GRID_INPUTS)
+    exp = load_experiment(tmp_path / "grid.yaml")
+    assert exp.points == (2, 3) and exp.point(3) == "training.max_updates-3"
+    assert exp.config(0, {"data": "d"}, 3).training.max_updates == 3
+    (tmp_path / "other.yaml").write_text(TINY_TRAIN + grid + GRID_INPUTS.replace("40", "50"))
+    with pytest.raises(ConfigError, match="inputs differ from those of base"):
+        load_experiment(tmp_path / "other.yaml")
+    (tmp_path / "bad.yaml").write_text(
+        TINY_TRAIN + "grid: {field: training.max_updatez, values: [2]}" + GRID_INPUTS
+    )
+    with pytest.raises(ConfigError, match="max_updatez"):
+        load_experiment(tmp_path / "bad.yaml")
+
+
+@pytest.mark.ray
+def test_a_grid_runs_each_value_on_inputs_built_once(ray_local, tmp_path, monkeypatch):
+    from mosim_ray.experiments.runner import load_seed_files, missing_seeds, run_seed
+
+    monkeypatch.chdir(ROOT)
+    (tmp_path / "base.yaml").write_text(TINY_TRAIN + GRID_INPUTS)
+    grid = "grid: {field: training.max_updates, values: [2, 10]}\ninputs_from: base\n"
+    (tmp_path / "grid.yaml").write_text(TINY_TRAIN + grid + GRID_INPUTS)
+    exp = load_experiment(tmp_path / "grid.yaml")
+    results, work = tmp_path / "results", tmp_path / "work"
+    assert missing_seeds(exp, [0], results) == [0]
+    run_seed(exp, 0, results=results, work=work)
+    assert missing_seeds(exp, [0], results) == []
+    for value in (2, 10):
+        (saved,) = load_seed_files(exp.name, results, point=f"training.max_updates-{value}")
+        assert saved["training.max_updates"] == value
+        assert saved["settings"]["training"]["max_updates"] == value
+        assert saved["inputs"]["data"]["path"].startswith(str((work / "base" / "seed0").resolve()))
+        assert saved["wall_s"] > 0
+    assert not (work / "grid" / "seed0" / "inputs").exists()  # built once, in base's folder
+    runs = work / "grid" / "seed0" / "run"
+    result = json.loads((runs / "training.max_updates-10" / "result.json").read_text())
+    assert result["updates"] == 10
+
+
 def test_every_shipped_experiment_loads():
     files = sorted((ROOT / "benchmarks" / "experiments").glob("*.yaml"))
     assert files
@@ -57,6 +114,8 @@ def test_every_shipped_experiment_loads():
         assert exp.seeds and all(s >= 0 for s in exp.seeds)
         if exp.report and exp.report.table in ("prediction", "paper"):
             assert exp.report.figures
+        elif exp.report and exp.report.table == "horizon":
+            assert exp.grid and exp.inputs_from
         elif exp.report:
             assert exp.report.steps
 
@@ -113,6 +172,30 @@ def test_an_unfinished_seed_counts_at_the_steps_its_last_save_passed(tmp_path):
     table = headline_markdown([at20, at40])
     assert "| sac | 20,000 | 2 (1 unfinished) | 200.0 |" in table
     assert "| sac | 40,000 | 1 | 200.0 |" in table
+
+
+def test_horizon_rows_take_each_values_final_return(tmp_path):
+    exp = Experiment(
+        name="h",
+        kind="zero_shot",
+        run={},
+        seeds=(0, 1, 100),
+        report=ReportSpec(
+            task="cheetah-run", arm="zero_shot", table="horizon", paper={"needed": 500}
+        ),
+        grid=GridSpec(field="time_limit", values=(10, 100)),
+    )
+    for value, finals in ((10, (5.0, 7.0, 999.0)), (100, (50.0, 70.0, 999.0))):
+        for seed, final in zip((0, 1, 100), finals):
+            point = {"real_steps": 20000, "return_mean": final, "return_std": 0.0}
+            path = tmp_path / "h" / f"time_limit-{value}" / f"seed{seed}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"seed": seed, "final": point, "curve": [point]}))
+    at10, at100 = horizon_rows([exp], tmp_path)
+    assert at10["value"] == 10 and at10["seeds"] == [0, 1] and at10["mean"] == 6.0
+    assert at100["mean"] == 60.0 and at100["real_steps"] == 20000  # seed 100 chose, not reported
+    table = horizon_markdown([at10, at100])
+    assert "| 100 | 20,000 | 2 | 60.0 |" in table and "needed 500" in table
 
 
 def test_replace_between_markers():
@@ -189,8 +272,9 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     assert not list((results / exp.name / "partial").glob("*.json"))  # the seed file replaced it
     # the save at 30 policy steps: what a partial file reports is what the finished seed reports
     about = {"seed": 0}
-    write_partial(exp, 0, about, work / exp.name / "seed0" / "run" / "checkpoint", results)
-    partial = json.loads((results / exp.name / "partial" / "seed0.json").read_text())
+    path = results / exp.name / "partial" / "seed0.json"
+    write_partial(exp, 0, about, work / exp.name / "seed0" / "run" / "checkpoint", path)
+    partial = json.loads(path.read_text())
     at = partial["saved_real_steps"]
     assert partial["complete"] is False and 150 <= at < saved["curve"][-1]["real_steps"]
     assert partial["curve"] and partial["curve"] == saved["curve"][: len(partial["curve"])]

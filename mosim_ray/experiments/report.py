@@ -71,6 +71,65 @@ def headline_rows(
     return rows
 
 
+def horizon_rows(experiments: list[Experiment], results: Path = RESULTS) -> list[dict[str, Any]]:
+    """A row per grid value of each horizon experiment: the final real return over its
+    reported seeds (mean, IQM, 95% bootstrap interval), with the paper's figures."""
+    rows = []
+    for exp in experiments:
+        if exp.report is None or exp.report.table != "horizon" or exp.grid is None:
+            continue
+        for value in exp.points:
+            files = load_seed_files(exp.name, results, point=exp.point(value))
+            got = [(f["seed"], f["final"]["return_mean"]) for f in files]
+            got = [(s, v) for s, v in got if s in REPORTED_SEEDS]
+            summary = SeedSummary(tuple(s for s, _ in got), tuple(v for _, v in got))
+            lo, hi = summary.ci95
+            rows.append(
+                {
+                    "task": exp.report.task,
+                    "arm": exp.report.arm,
+                    "field": exp.grid.field,
+                    "value": value,
+                    "real_steps": files[0]["final"]["real_steps"] if files else None,
+                    "n_seeds": summary.n,
+                    "seeds": list(summary.seeds),
+                    "per_seed": [round(v, 2) for v in summary.per_seed],
+                    "mean": _round(summary.mean),
+                    "iqm": _round(summary.iqm),
+                    "ci95": [_round(lo), _round(hi)],
+                    "experiment": exp.name,
+                    "paper": dict(exp.report.paper),
+                }
+            )
+    return rows
+
+
+def horizon_markdown(rows: list[dict[str, Any]]) -> str:
+    """One table per task: the final real return at each value, then the paper's figures."""
+    if not rows:
+        return "No horizon experiment yet.\n"
+    out = []
+    for task in sorted({r["task"] for r in rows}):
+        mine = [r for r in rows if r["task"] == task]
+        out += [
+            f"**{task}** ({mine[0]['arm']}, `{mine[0]['experiment']}`)\n",
+            f"| {mine[0]['field']} | real steps | seeds | mean | IQM | 95% CI of the mean |",
+            "|---:|---:|---:|---:|---:|---|",
+        ]
+        for r in mine:
+            ci = "n/a" if r["ci95"][0] is None else f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]"
+            steps = "n/a" if r["real_steps"] is None else f"{r['real_steps']:,}"
+            out.append(
+                f"| {r['value']} | {steps} | {r['n_seeds']} | {_fmt(r['mean'])} | "
+                f"{_fmt(r['iqm'])} | {ci} |"
+            )
+        paper = mine[0]["paper"]
+        if paper:
+            out += ["", "Paper, Table 7: " + ", ".join(f"{k} {v:g}" for k, v in paper.items())]
+        out.append("")
+    return "\n".join(out)
+
+
 def _round(x: float) -> float | None:
     return None if not np.isfinite(x) else round(float(x), 2)
 

@@ -35,12 +35,13 @@ PROGRESS = "progress.json"
 """in a run's save (``checkpoint/``): the curve up to that save, as the run kind's result"""
 
 
-def seed_file(exp: Experiment, seed: int, results: Path = RESULTS) -> Path:
-    return results / exp.name / f"seed{seed}.json"
+def seed_file(exp: Experiment, seed: int, results: Path = RESULTS, value: Any = None) -> Path:
+    """``<results>/<name>/seed<N>.json``; a grid value's: ``<results>/<name>/<field>-<value>/``."""
+    return results / exp.name / exp.point(value) / f"seed{seed}.json"
 
 
-def partial_file(exp: Experiment, seed: int, results: Path = RESULTS) -> Path:
-    return results / exp.name / "partial" / f"seed{seed}.json"
+def partial_file(exp: Experiment, seed: int, results: Path = RESULTS, value: Any = None) -> Path:
+    return results / exp.name / exp.point(value) / "partial" / f"seed{seed}.json"
 
 
 def folder_hash(path: Path) -> str:
@@ -80,28 +81,55 @@ def run_seed(
     command: str | None = None,
     changes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Build the seed's inputs, run it, write its seed file; returns the file's content.
+    """Build the seed's inputs, then run each of its missing runs (one, or one per grid value)
+    and write its seed file; returns the last written file's content.
     ``changes``: dotted settings laid over the run's (``{"threads": 1}`` for seeds side by side)."""
+    started = time.perf_counter()
+    folder = work / exp.name / f"seed{seed}"
+    shared = work / exp.inputs_from / f"seed{seed}" if exp.inputs_from else folder
+    inputs = build_inputs(exp, seed, shared, progress)
+    data: dict[str, Any] = {}
+    for value in exp.points:
+        if not seed_file(exp, seed, results, value).is_file():
+            data = run_point(exp, seed, value, inputs, folder, results, progress, command, changes)
+            data["wall_s"] = time.perf_counter() - started  # the inputs built here included
+            write_json(data, seed_file(exp, seed, results, value))
+            partial_file(exp, seed, results, value).unlink(missing_ok=True)
+            started = time.perf_counter()
+    return data
+
+
+def run_point(
+    exp: Experiment,
+    seed: int,
+    value: Any,
+    inputs: dict[str, str],
+    folder: Path,
+    results: Path,
+    progress: bool,
+    command: str | None,
+    changes: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One run of a seed (at a grid ``value``) in the seed's ``folder``: the seed file's content
+    but its wall time, which the caller adds and writes."""
     from mosim_ray.config import replace_dotted
 
-    started = time.perf_counter()
     record = provenance(command)
-    folder = work / exp.name / f"seed{seed}"
-    inputs = build_inputs(exp, seed, folder, progress)
-    config = exp.config(seed, inputs)
+    config = exp.config(seed, inputs, value)
     if changes:
         config = replace_dotted(config, changes)
     kind = get_kind(exp.kind)
-    out = (folder / "run").resolve()
+    out = (folder / "run" / exp.point(value)).resolve()
     resumable = "resume" in to_dict(config) and (out / "checkpoint").is_dir()
     if resumable:  # a long seed goes on from its last save
         config = replace_dotted(config, {"resume": True})
     elif out.exists():  # a run stopped before its end, with no save, starts again
         shutil.rmtree(out)
-    segments = _add_segment(folder, record, out if resumable else None)
+    segments = _add_segment(folder / exp.point(value) / SEGMENTS, record, resumable, out)
     about = {
         "experiment": exp.name,
         "seed": seed,
+        **({exp.grid.field: value} if exp.grid else {}),
         "kind": exp.kind,
         "provenance": record,
         "segments": segments,
@@ -110,7 +138,7 @@ def run_seed(
     }
 
     def report_partial(_point: dict[str, Any]) -> None:
-        write_partial(exp, seed, about, out / "checkpoint", results)
+        write_partial(exp, seed, about, out / "checkpoint", partial_file(exp, seed, results, value))
 
     extra = {"report": report_partial} if kind.curve_at_saves else {}
     result = kind.run(config, out, progress=progress, **extra)
@@ -119,24 +147,20 @@ def run_seed(
     curve = kind.curve(result) if kind.curve else []
     data = {
         **about,
-        "wall_s": time.perf_counter() - started,
         "curve": curve,
         "final": curve[-1] if curve else {},
         "figures": kind.figures(result) if kind.figures else {},
         "result": str(out / "result.json"),
     }
-    write_json(data, seed_file(exp, seed, results))
-    partial_file(exp, seed, results).unlink(missing_ok=True)
     return data
 
 
-def _add_segment(folder: Path, record: dict[str, Any], resumed: Path | None) -> list[dict]:
-    """The seed's segments so far with this process's appended: its provenance and the real
-    steps its run goes on from (0 for a fresh start, None from a save that does not say)."""
-    path = folder / SEGMENTS
+def _add_segment(path: Path, record: dict[str, Any], resumed: bool, out: Path) -> list[dict]:
+    """The run's segments so far (in ``path``) with this process's appended: its provenance and
+    the real steps its run goes on from (0 for a fresh start, None from a save that says not)."""
     before = json.loads(path.read_text())["segments"] if path.is_file() and resumed else []
-    progress = resumed / "checkpoint" / PROGRESS if resumed is not None else None
-    start = 0 if progress is None else _saved_steps(progress) if progress.is_file() else None
+    progress = out / "checkpoint" / PROGRESS
+    start = (_saved_steps(progress) if progress.is_file() else None) if resumed else 0
     segments = [*before, {"from_real_steps": start, "provenance": record}]
     write_json({"segments": segments}, path)
     return segments
@@ -149,31 +173,35 @@ def _saved_steps(progress: Path) -> int:
 
 
 def write_partial(
-    exp: Experiment, seed: int, about: dict[str, Any], save: Path, results: Path = RESULTS
+    exp: Experiment, seed: int, about: dict[str, Any], save: Path, path: Path
 ) -> None:
-    """The seed's partial file from its run's last save (nothing before the first save)."""
+    """The seed's partial file at ``path`` from its run's last save (nothing before the first)."""
     progress = save / PROGRESS
     if not progress.is_file():
         return
     curve = get_kind(exp.kind).curve(json.loads(progress.read_text()))
     data = {**about, "complete": False, "saved_real_steps": _saved_steps(progress), "curve": curve}
-    write_json(data, partial_file(exp, seed, results))
+    write_json(data, path)
 
 
 def missing_seeds(exp: Experiment, seeds: list[int], results: Path = RESULTS) -> list[int]:
-    return [s for s in seeds if not seed_file(exp, s, results).is_file()]
+    """The seeds with a run (any grid value's) still to make."""
+    return [
+        s for s in seeds if not all(seed_file(exp, s, results, v).is_file() for v in exp.points)
+    ]
 
 
 def load_seed_files(
-    name: str, results: Path = RESULTS, partial: bool = False
+    name: str, results: Path = RESULTS, partial: bool = False, point: str = ""
 ) -> list[dict[str, Any]]:
-    """Every finished seed of an experiment, by seed; with ``partial``, also each unfinished
-    seed's partial file (``"complete": False``, its curve up to its last save)."""
+    """Every finished seed of an experiment (of a grid ``point``: ``time_limit-30``), by seed;
+    with ``partial``, also each unfinished seed's partial file (``"complete": False``, its curve
+    up to its last save)."""
 
     def by_seed(folder: Path) -> dict[int, Path]:
         return {int(p.stem[4:]): p for p in folder.glob("seed*.json")}
 
-    files = by_seed(results / name)
+    files = by_seed(results / name / point)
     if partial:
-        files = {**by_seed(results / name / "partial"), **files}
+        files = {**by_seed(results / name / point / "partial"), **files}
     return [json.loads(files[s].read_text()) for s in sorted(files)]

@@ -11,6 +11,10 @@
       checkpoint: {kind: train, run: {task: cheetah-run, data: "{data}"}, seed_field: training.seed,
                    output: model}
     report: {task: cheetah-run, arm: mosim_on_policy, steps: [20000, 40000, 100000]}
+    grid: {field: time_limit, values: [10, 30, 100]}   # optional: a run per value, per seed,
+                                                       # on the seed's inputs (built once)
+    inputs_from: zero_shot_cheetah-run   # optional: the seeds' inputs that experiment built
+                                         # (its inputs must be these, setting for setting)
 
 Strings may name ``{seed}`` and earlier inputs (``{data}``). Every input and the run get the seed
 (``seed_field``, default ``seed``), so a seed varies everything random: data, starting model,
@@ -45,6 +49,9 @@ class InputSpec:
     input only feeds later inputs, as the data a starting model is trained on)"""
 
 
+TABLES = ("headline", "choosing", "prediction", "paper", "horizon")
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     """Where an experiment's figures go in the report."""
@@ -56,20 +63,39 @@ class ReportSpec:
     """real-step counts (starting data included) at which the figure is the evaluation there"""
     table: str = "headline"
     """headline (reported seeds 0-99), choosing (seeds 100 and above: the runs a recipe or a
-    setting was chosen on, shown apart), prediction (a world model's held-out errors) or paper
-    (prediction errors under the paper's protocol, beside its Table 1)"""
+    setting was chosen on, shown apart), prediction (a world model's held-out errors), paper
+    (prediction errors under the paper's protocol, beside its Table 1) or horizon (a grid
+    experiment's final real return at each value, beside the paper's Table 7)"""
     figures: tuple[str, ...] = ()
     """prediction tables: the figures shown (``mse_h16``, ``mse_h100``, ``failed_h100``)"""
     label: str = ""
     """prediction tables: what varies between rows besides the arm (``10k real steps``)"""
     paper: dict[str, float] = field(default_factory=dict)
-    """paper tables: the paper's Table 1 figures by name (``mse_h16: 0.0005``), shown beside ours"""
+    """paper and horizon tables: the paper's figures by name (Table 1's ``mse_h16: 0.0005``;
+    Table 7's ``needed: 30, reached: 30``), shown beside ours"""
 
     def __post_init__(self) -> None:
-        if self.table not in ("headline", "choosing", "prediction", "paper"):
+        if self.table not in TABLES:
             raise ConfigError(
-                f"report table must be headline, choosing, prediction or paper, got {self.table!r}"
+                f"report table must be one of {', '.join(TABLES)}, got {self.table!r}"
             )
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """One run setting varied over values: each seed runs once per value on the same inputs."""
+
+    field: str
+    """the run's dotted setting (``time_limit``)"""
+    values: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        if not self.field or not self.values:
+            raise ConfigError("grid needs a field and at least one value")
+
+    def point(self, value: Any) -> str:
+        """The value's folder name: ``time_limit-30``."""
+        return f"{self.field}-{value}"
 
 
 @dataclass(frozen=True)
@@ -83,15 +109,30 @@ class Experiment:
     seed_field: str = "seed"
     note: str = ""
     """what the experiment asks, in a sentence (the report shows it)"""
+    grid: GridSpec | None = None
+    inputs_from: str = ""
+    """another experiment whose seeds' built inputs this one uses (declared the same)"""
 
-    def config(self, seed: int, inputs: dict[str, str]) -> Any:
-        """The run's config for ``seed`` with the built inputs' paths."""
+    @property
+    def points(self) -> tuple[Any, ...]:
+        """The grid's values, or ``(None,)``: the one run of an experiment without a grid."""
+        return self.grid.values if self.grid else (None,)
+
+    def point(self, value: Any) -> str:
+        """The folder of a grid value's runs and seed files ("" without a grid)."""
+        return self.grid.point(value) if self.grid else ""
+
+    def config(self, seed: int, inputs: dict[str, str], value: Any = None) -> Any:
+        """The run's config for ``seed`` with the built inputs' paths (and the grid's field set
+        to ``value``)."""
         fields = {}
         for name, path in inputs.items():
             field = self.inputs[name].field
             field = name if field is None else field
             if field:
                 fields[field] = path
+        if self.grid is not None:
+            fields[self.grid.field] = value
         return build(self.kind, self.run, seed, inputs, self.seed_field, fields)
 
     def input_config(self, name: str, seed: int, built: dict[str, str]) -> Any:
@@ -138,7 +179,8 @@ def fill(value: Any, names: dict[str, Any]) -> Any:
 def load_experiment(path: str | Path) -> Experiment:
     path = Path(path)
     raw = load_yaml(path)
-    known = {"name", "kind", "run", "seeds", "inputs", "report", "seed_field", "note"}
+    known = {"name", "kind", "run", "seeds", "inputs", "report", "seed_field", "note", "grid"}
+    known |= {"inputs_from"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(known)}")
@@ -147,7 +189,7 @@ def load_experiment(path: str | Path) -> Experiment:
     for name, spec in (raw.get("inputs") or {}).items():
         inputs[name] = from_dict(InputSpec, spec, f"{path}: inputs.{name}")
         get_kind(inputs[name].kind)
-    report = raw.get("report")
+    report, grid = raw.get("report"), raw.get("grid")
     exp = Experiment(
         name=raw.get("name", path.stem),
         kind=raw["kind"],
@@ -157,9 +199,18 @@ def load_experiment(path: str | Path) -> Experiment:
         report=None if report is None else from_dict(ReportSpec, report, f"{path}: report"),
         seed_field=raw.get("seed_field", "seed"),
         note=raw.get("note", ""),
+        grid=None if grid is None else from_dict(GridSpec, grid, f"{path}: grid"),
+        inputs_from=raw.get("inputs_from", ""),
     )
+    if exp.report is not None and (exp.report.table == "horizon") != (exp.grid is not None):
+        raise ConfigError(f"{path}: a horizon table needs a grid, and a grid a horizon table")
+    if exp.inputs_from:
+        other = load_experiment(path.with_name(f"{exp.inputs_from}.yaml"))
+        if other.inputs != exp.inputs:
+            raise ConfigError(f"{path}: inputs differ from those of {exp.inputs_from}")
     placeholders = {n: f"<{n}>" for n in inputs}
     for name in inputs:  # every setting checked now, not when a seed gets to it
         exp.input_config(name, 0, placeholders)
-    exp.config(0, placeholders)
+    for value in exp.points:
+        exp.config(0, placeholders, value)
     return exp
