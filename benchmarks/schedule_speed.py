@@ -1,6 +1,6 @@
 """What one seed costs: on-policy MoSimSAC end to end against its arithmetic floor and peers.
 
-    python benchmarks/schedule_speed.py                       # about 12 minutes
+    python benchmarks/schedule_speed.py                       # about 15 minutes
     python benchmarks/schedule_speed.py --quick --json /tmp/s.json   # about 3 minutes, noisier
 
 One process, side by side, on this machine (cheetah-run, 5 policy updates per real step, batch
@@ -8,8 +8,10 @@ One process, side by side, on this machine (cheetah-run, 5 policy updates per re
 
 (a) ``floor``: a plain-PyTorch SAC update (eager, 2 threads), measured first and last;
 (b) ``on_policy``: MoSimSAC on-policy with the long-branch recipe (20-step branches from the whole
-    dataset, one a real step, 10% real batches), trainer updates overlapping the learner; and the
-    same with ``trainer.overlap=false`` (what the overlap buys);
+    dataset, one a real step, 10% real batches), trainer updates overlapping the learner, as
+    many seeds at once as ``benchmarks/run.py --jobs`` runs them (``--seeds-at-once``, default 2:
+    a process per seed, one learner thread each, their real steps per second summed); one seed
+    alone; and one seed with ``trainer.overlap=false`` (what the overlap buys);
 (c) ``control``: the same updates per real step without a model (real-env SAC, ours);
 (d) ``sb3``: Stable-Baselines3's SAC with the same network, batch and updates per step (the peer
     most users would reach for; ``pip install -e '.[bench]'``), on the same real env.
@@ -60,14 +62,23 @@ def starting_data(folder: Path) -> str:
     return random_data(TASK, 20, 500, folder, seed=0)
 
 
-def on_policy(real_steps: int, data: str, out: Path, overlap: bool) -> dict[str, Any]:
+def on_policy(
+    real_steps: int, data: str, out: Path, overlap: bool, seed: int = 0, threads: int = 1
+) -> dict[str, Any]:
     from mosim_ray.config import replace_dotted
     from mosim_ray.runs import get_kind
 
     kind = get_kind("on_policy")
     config = replace_dotted(
         kind.config(task=TASK, data=data, real_steps=real_steps, learning_starts=256),
-        {**RECIPE, "trainer.overlap": overlap, "eval.every": 10**9, "eval.episodes": 10},
+        {
+            **RECIPE,
+            "trainer.overlap": overlap,
+            "eval.every": 10**9,
+            "eval.episodes": 10,
+            "seed": seed,
+            "threads": threads,
+        },
     )
     result = kind.run(config, out)
     s = result["seconds"]
@@ -81,6 +92,41 @@ def on_policy(real_steps: int, data: str, out: Path, overlap: bool) -> dict[str,
         "updates_per_s": result["policy_updates"] / busy,
         "eval_seconds": s["evaluation"] / max(1, len(result["curve"])),
     }
+
+
+def on_policy_at_once(real_steps: int, data: str, out: Path, seeds: int) -> dict[str, Any]:
+    """``seeds`` on-policy runs at the same time, a process each (as ``run.py --jobs``), one
+    learner thread each; their real steps per second summed."""
+    import json
+    import subprocess
+
+    procs = []
+    for seed in range(seeds):
+        part = out / f"seed{seed}.json"
+        cmd = [sys.executable, __file__, "--worker", str(part), "--steps", str(real_steps)]
+        procs.append((subprocess.Popen([*cmd, "--data", data, "--seed", str(seed)]), part))
+    runs = []
+    for proc, part in procs:
+        if proc.wait() != 0:
+            raise RuntimeError(f"an on-policy seed failed (exit {proc.returncode})")
+        runs.append(json.loads(part.read_text()))
+    return {
+        "seeds": runs,
+        "real_steps_per_s": sum(r["real_steps_per_s"] for r in runs),
+        "updates_per_s": sum(r["updates_per_s"] for r in runs),
+        "eval_seconds": max(r["eval_seconds"] for r in runs),
+    }
+
+
+def worker(path: Path, steps: int, data: str, seed: int) -> int:
+    """One seed of ``on_policy_at_once``, in its own process and Ray."""
+    from mosim_ray.actors.ray_session import start_ray
+    from mosim_ray.runs.provenance import write_json
+
+    start_ray(num_cpus=2)
+    out = path.with_suffix("")
+    write_json(on_policy(steps, data, out, overlap=True, seed=seed, threads=1), path)
+    return 0
 
 
 def control(real_steps: int, out: Path) -> dict[str, Any]:
@@ -135,7 +181,17 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="short runs: about 3 minutes in all")
     p.add_argument("--json", default=str(HERE / "results" / "schedule_speed.json"))
+    p.add_argument("--seeds-at-once", type=int, default=2, help="on-policy seeds run together")
+    p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--steps", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--data", help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.steps, args.data, args.seed)
+    if args.seeds_at_once < 1:
+        print("error: --seeds-at-once must be at least 1", file=sys.stderr)
+        return 2
     steps = 600 if args.quick else 2500
     floor_s = 5.0 if args.quick else 15.0
 
@@ -148,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     data = starting_data(work / "data")
     floor_before = floor_updates(floor_s)
     runs = {
+        "on_policy_at_once": on_policy_at_once(steps, data, work / "at_once", args.seeds_at_once),
         "on_policy": on_policy(steps, data, work / "on_policy", overlap=True),
         "on_policy_serial": on_policy(steps, data, work / "serial", overlap=False),
         "control": control(steps, work / "control"),
@@ -155,21 +212,29 @@ def main(argv: list[str] | None = None) -> int:
     }
     floor_after = floor_updates(floor_s)
     floor = (floor_before + floor_after) / 2
-    best = runs["on_policy"]
+    best, k = runs["on_policy_at_once"], args.seeds_at_once
     floor_steps = floor / UPDATES_PER_REAL_STEP
     evals = 100_000 / EVAL_EVERY
-    hours = (100_000 / best["real_steps_per_s"] + evals * best["eval_seconds"]) / 3600
+    # k seeds of 100k real steps at the summed rate, then wall time per seed; each seed's
+    # evaluations run beside the others' work (a core each), so they add their own time / k
+    hours = (100_000 / best["real_steps_per_s"] + evals * best["eval_seconds"] / k) / 3600
+    alone = runs["on_policy"]
     result = {
         "task": TASK,
         "updates_per_real_step": UPDATES_PER_REAL_STEP,
-        "seeds_at_once": 1,
+        "seeds_at_once": k,
         "on_policy_real_steps_per_s": best["real_steps_per_s"],
+        "one_seed_real_steps_per_s": alone["real_steps_per_s"],
+        "one_seed_hours_per_100k_real_steps": (
+            100_000 / alone["real_steps_per_s"] + evals * alone["eval_seconds"]
+        )
+        / 3600,
         "floor_updates_per_s": floor,
         "floor_updates_per_s_before_after": [floor_before, floor_after],
         "floor_real_steps_per_s": floor_steps,
         "ratio_to_floor": best["real_steps_per_s"] / floor_steps,
         "hours_per_100k_real_steps": hours,
-        "overlap_speedup": best["real_steps_per_s"] / runs["on_policy_serial"]["real_steps_per_s"],
+        "overlap_speedup": alone["real_steps_per_s"] / runs["on_policy_serial"]["real_steps_per_s"],
         "ours_updates_per_s": runs["control"]["updates_per_s"],
         "peer_sb3_updates_per_s": None if runs["sb3"] is None else runs["sb3"]["updates_per_s"],
         "runs": runs,
@@ -179,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     write_json(result, args.json)
     keys = (
+        "seeds_at_once",
         "on_policy_real_steps_per_s",
+        "one_seed_real_steps_per_s",
         "floor_real_steps_per_s",
         "ratio_to_floor",
         "hours_per_100k_real_steps",
