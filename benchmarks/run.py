@@ -4,9 +4,13 @@
     python benchmarks/run.py sac_cheetah-run                 # every seed the file lists
     python benchmarks/run.py sac_cheetah-run --seeds 0-2     # a range (or a list: 0,3,4)
     python benchmarks/run.py sac_cheetah-run --jobs 2        # two seeds side by side (1 thread each)
+    python benchmarks/run.py sac_cheetah-run --pause-at 40000   # each seed to its save at 40k
 
 Stop it at any time; the same command goes on (finished seeds skipped, built inputs reused, a
-seed's unfinished run started again). Commit finished seed files as they land.
+seed's unfinished run started again). Commit finished seed files as they land. A long seed keeps
+``benchmarks/results/<name>/partial/seed<N>.json`` (its curve to its last save) on the way, which
+the report counts at the step counts it has passed; ``--pause-at`` stops each seed there, to
+take every seed to 40k before any goes to 100k.
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--jobs", type=int, default=1, help="seeds run side by side, one thread each")
     p.add_argument("--threads", type=int, default=None, help="torch threads of each run")
+    p.add_argument(
+        "--pause-at",
+        type=int,
+        default=None,
+        help="stop each seed at its first save at or past this many real steps (the same "
+        "command without it goes on from there)",
+    )
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     import os
@@ -52,8 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     todo = missing_seeds(exp, seeds)
     print(f"{exp.name}: {len(seeds) - len(todo)} of {len(seeds)} seeds done; running {todo}")
+    if args.pause_at is not None and args.pause_at < 1:
+        print("error: --pause-at must be a positive number of real steps", file=sys.stderr)
+        return 2
     if args.jobs > 1 and len(todo) > 1:
-        return run_side_by_side(args.name, todo, args.jobs)
+        return run_side_by_side(args.name, todo, args.jobs, args.pause_at)
     from mosim_ray.actors.ray_session import start_ray
 
     try:
@@ -64,12 +78,24 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python benchmarks/run.py", *(argv or sys.argv[1:])])
     for seed in todo:
         changes = {"threads": args.threads} if args.threads else None
-        data = run_seed(exp, seed, progress=not args.no_progress, command=command, changes=changes)
-        print(f"{exp.name} seed {seed}: {data['final']} ({data['wall_s']:.0f} s)", flush=True)
+        data = run_seed(
+            exp,
+            seed,
+            progress=not args.no_progress,
+            command=command,
+            changes=changes,
+            pause_at=args.pause_at,
+        )
+        done = (
+            f"{data['final']} ({data['wall_s']:.0f} s)"
+            if data
+            else "paused (its last save has passed --pause-at)"
+        )
+        print(f"{exp.name} seed {seed}: {done}", flush=True)
     return 0
 
 
-def run_side_by_side(name: str, seeds: list[int], jobs: int) -> int:
+def run_side_by_side(name: str, seeds: list[int], jobs: int, pause_at: int | None) -> int:
     """Seeds in ``jobs`` processes at once, each with one torch thread."""
     import time
 
@@ -86,6 +112,7 @@ def run_side_by_side(name: str, seeds: list[int], jobs: int) -> int:
                 "--threads",
                 "1",
                 "--no-progress",
+                *(["--pause-at", str(pause_at)] if pause_at is not None else []),
             ]
             running.append(subprocess.Popen(cmd))
         time.sleep(1)

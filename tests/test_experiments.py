@@ -221,8 +221,8 @@ def test_the_docs_are_what_the_results_give():
 
 @pytest.mark.ray
 @pytest.mark.slow
-def test_runner_builds_inputs_runs_a_seed_and_resumes(ray_local, tmp_path, monkeypatch):
-    from mosim_ray.experiments.runner import missing_seeds, run_seed, write_partial
+def test_runner_builds_inputs_pauses_a_seed_and_resumes_it(ray_local, tmp_path, monkeypatch):
+    from mosim_ray.experiments.runner import missing_seeds, run_seed
 
     monkeypatch.chdir(ROOT)
     path = tmp_path / "tiny.yaml"
@@ -255,8 +255,17 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     stale = work / exp.name / "seed0" / "run"
     stale.mkdir(parents=True)
     (stale / "half-done").write_text("a run stopped before its end")
-    data = run_seed(exp, 0, results=results, work=work)
+    # paused at its save at 150 real steps (120 starting + 30): a partial file, no seed file
+    assert run_seed(exp, 0, results=results, work=work, pause_at=150) == {}
     assert not (stale / "half-done").exists()  # the seed's run started again
+    path = results / exp.name / "partial" / "seed0.json"
+    partial = json.loads(path.read_text())
+    at = partial["saved_real_steps"]
+    assert partial["complete"] is False and at >= 150 and missing_seeds(exp, [0], results) == [0]
+    assert headline_rows([exp], results)[0]["unfinished"] == [0]  # counted at 120, unfinished
+    assert run_seed(exp, 0, results=results, work=work, pause_at=150) == {}  # not run again
+    # the same seed goes on to its end from that save
+    data = run_seed(exp, 0, results=results, work=work)
     assert missing_seeds(exp, [0, 1], results) == [1]
     saved = json.loads((results / exp.name / "seed0.json").read_text())
     assert saved == json.loads(json.dumps(data))
@@ -267,18 +276,12 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     steps = [p["real_steps"] for p in saved["curve"]]
     assert steps[0] == 120 and steps[-1] >= 180  # the 120 starting steps counted
     rows = headline_rows([exp], results)
-    assert rows[0]["n_seeds"] == 1 and rows[0]["seeds"] == [0]
-    assert [s["from_real_steps"] for s in saved["segments"]] == [0]
-    assert not list((results / exp.name / "partial").glob("*.json"))  # the seed file replaced it
-    # the save at 30 policy steps: what a partial file reports is what the finished seed reports
-    about = {"seed": 0}
-    path = results / exp.name / "partial" / "seed0.json"
-    write_partial(exp, 0, about, work / exp.name / "seed0" / "run" / "checkpoint", path)
-    partial = json.loads(path.read_text())
-    at = partial["saved_real_steps"]
-    assert partial["complete"] is False and 150 <= at < saved["curve"][-1]["real_steps"]
+    assert rows[0]["n_seeds"] == 1 and rows[0]["seeds"] == [0] and rows[0]["unfinished"] == []
+    assert [s["from_real_steps"] for s in saved["segments"]] == [0, at]
+    assert not path.exists()  # the seed file replaced it
+    # what the partial file reported is what the finished seed reports
     assert partial["curve"] and partial["curve"] == saved["curve"][: len(partial["curve"])]
-    assert partial["curve"][-1]["real_steps"] <= at
+    assert partial["curve"][-1]["real_steps"] <= at < saved["curve"][-1]["real_steps"]
 
 
 def test_prediction_rows_average_the_figures_and_a_failed_seed_leaves_no_mean(tmp_path):

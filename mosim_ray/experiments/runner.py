@@ -29,6 +29,11 @@ RESULTS = Path("benchmarks/results")
 WORK = Path("runs/experiments")
 
 
+class Paused(Exception):
+    """A run stopped at its first save at or past ``pause_at`` real steps (its partial file
+    holds its curve; the same seed without ``pause_at`` goes on from that save)."""
+
+
 SEGMENTS = "segments.json"
 """in a seed's work folder: the provenance of each process that ran a part of the seed"""
 PROGRESS = "progress.json"
@@ -80,23 +85,42 @@ def run_seed(
     progress: bool = False,
     command: str | None = None,
     changes: dict[str, Any] | None = None,
+    pause_at: int | None = None,
 ) -> dict[str, Any]:
     """Build the seed's inputs, then run each of its missing runs (one, or one per grid value)
-    and write its seed file; returns the last written file's content.
-    ``changes``: dotted settings laid over the run's (``{"threads": 1}`` for seeds side by side)."""
+    and write its seed file; returns the last written file's content ({} if none).
+    ``changes``: dotted settings laid over the run's (``{"threads": 1}`` for seeds side by side).
+    ``pause_at``: stop each run at its first save at or past that many real steps (a run whose
+    partial file is there already is not started), leaving its partial file, not a seed file."""
     started = time.perf_counter()
     folder = work / exp.name / f"seed{seed}"
     shared = work / exp.inputs_from / f"seed{seed}" if exp.inputs_from else folder
     inputs = build_inputs(exp, seed, shared, progress)
     data: dict[str, Any] = {}
     for value in exp.points:
-        if not seed_file(exp, seed, results, value).is_file():
-            data = run_point(exp, seed, value, inputs, folder, results, progress, command, changes)
-            data["wall_s"] = time.perf_counter() - started  # the inputs built here included
-            write_json(data, seed_file(exp, seed, results, value))
-            partial_file(exp, seed, results, value).unlink(missing_ok=True)
-            started = time.perf_counter()
+        if seed_file(exp, seed, results, value).is_file() or paused(
+            exp, seed, value, pause_at, results
+        ):
+            continue
+        try:
+            data = run_point(
+                exp, seed, value, inputs, folder, results, progress, command, changes, pause_at
+            )
+        except Paused:
+            continue
+        data["wall_s"] = time.perf_counter() - started  # the inputs built here included
+        write_json(data, seed_file(exp, seed, results, value))
+        partial_file(exp, seed, results, value).unlink(missing_ok=True)
+        started = time.perf_counter()
     return data
+
+
+def paused(exp: Experiment, seed: int, value: Any, pause_at: int | None, results=RESULTS) -> bool:
+    """Whether the run's partial file has passed ``pause_at`` real steps already."""
+    path = partial_file(exp, seed, results, value)
+    if pause_at is None or not path.is_file():
+        return False
+    return json.loads(path.read_text())["saved_real_steps"] >= pause_at
 
 
 def run_point(
@@ -109,6 +133,7 @@ def run_point(
     progress: bool,
     command: str | None,
     changes: dict[str, Any] | None,
+    pause_at: int | None = None,
 ) -> dict[str, Any]:
     """One run of a seed (at a grid ``value``) in the seed's ``folder``: the seed file's content
     but its wall time, which the caller adds and writes."""
@@ -138,7 +163,10 @@ def run_point(
     }
 
     def report_partial(_point: dict[str, Any]) -> None:
-        write_partial(exp, seed, about, out / "checkpoint", partial_file(exp, seed, results, value))
+        path = partial_file(exp, seed, results, value)
+        saved = write_partial(exp, seed, about, out / "checkpoint", path)
+        if pause_at is not None and saved is not None and saved >= pause_at:
+            raise Paused(f"{exp.name} seed {seed}: paused at its save at {saved:,} real steps")
 
     extra = {"report": report_partial} if kind.curve_at_saves else {}
     result = kind.run(config, out, progress=progress, **extra)
@@ -174,14 +202,16 @@ def _saved_steps(progress: Path) -> int:
 
 def write_partial(
     exp: Experiment, seed: int, about: dict[str, Any], save: Path, path: Path
-) -> None:
-    """The seed's partial file at ``path`` from its run's last save (nothing before the first)."""
+) -> int | None:
+    """The seed's partial file at ``path`` from its run's last save (nothing before the first);
+    returns the real steps of that save."""
     progress = save / PROGRESS
     if not progress.is_file():
-        return
+        return None
     curve = get_kind(exp.kind).curve(json.loads(progress.read_text()))
-    data = {**about, "complete": False, "saved_real_steps": _saved_steps(progress), "curve": curve}
-    write_json(data, path)
+    saved = _saved_steps(progress)
+    write_json({**about, "complete": False, "saved_real_steps": saved, "curve": curve}, path)
+    return saved
 
 
 def missing_seeds(exp: Experiment, seeds: list[int], results: Path = RESULTS) -> list[int]:

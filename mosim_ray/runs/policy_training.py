@@ -117,6 +117,7 @@ def train_with_evaluation(
     """Call ``algo.train()`` until ``env_steps`` training-env steps; evaluate in the real env
     before the first iteration, every ``eval_every`` steps, and at the end. With ``saves``, the
     run is saved on their schedule and goes on from their last save when there is one.
+    ``on_point`` gets each evaluation after the save made at its step count, if any.
 
     Returns (curve, the final evaluation).
     """
@@ -133,14 +134,20 @@ def train_with_evaluation(
             steps, iteration, time.perf_counter() - start, train_return, res.mean, res.std
         )
         loop.curve.append(p)
-        if on_point is not None:
-            on_point(p)
         return res
 
-    last = point(loop.steps, loop.iteration, float("nan")) if not resumed else None
+    def report(since: int) -> None:  # called after the save that holds the points
+        for p in loop.curve[since:] if on_point is not None else []:
+            on_point(p)
+
+    last = None
+    if not resumed:
+        last = point(loop.steps, loop.iteration, float("nan"))
+        report(0)
     bar = tqdm(total=env_steps, desc=label, unit="step", disable=not progress, smoothing=0.1)
     bar.update(loop.steps)
     while loop.steps < env_steps:
+        reported = len(loop.curve)
         result = algo.train()
         loop.iteration += 1
         new_steps, train_return = _env_steps_and_return(result)
@@ -154,9 +161,11 @@ def train_with_evaluation(
             bar.set_postfix(train=f"{train_return:.1f}", real=f"{last.mean:.1f}")
         if saves is not None and loop.steps < env_steps and saves.due(loop.steps, before):
             saves.save(algo, loop, time.perf_counter() - start)
+        report(reported)
     bar.close()
     if last is None:  # resumed at the very end: the last evaluation again
         last = point(loop.steps, loop.iteration, float("nan"))
+        report(len(loop.curve) - 1)
     return loop.curve, last
 
 
