@@ -324,7 +324,9 @@ def plot_task(
                 hi.append(band[1])
         if xs:
             top = max(top, max(xs))
-            ax.plot(xs, mean, "o-", ms=3, label=f"{exp.report.arm} ({len(files)} seeds)")
+            unfinished = sum(f.get("complete") is False for f in files)
+            seeds = f"{len(files)} seeds" + (f", {unfinished} unfinished" if unfinished else "")
+            ax.plot(xs, mean, "o-", ms=3, label=f"{exp.report.arm} ({seeds})")
             ax.fill_between(xs, lo, hi, alpha=0.2)
     for (method, t), curve in sorted(reference.curves().items()):
         if t != task or not top:
