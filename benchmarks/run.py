@@ -1,10 +1,11 @@
-"""Run an experiment's missing seeds: ``benchmarks/experiments/<name>.yaml`` ->
+"""Run experiments' missing seeds: ``benchmarks/experiments/<name>.yaml`` ->
 ``benchmarks/results/<name>/seed<N>.json``.
 
     python benchmarks/run.py sac_cheetah-run                 # every seed the file lists
     python benchmarks/run.py sac_cheetah-run --seeds 0-2     # a range (or a list: 0,3,4)
     python benchmarks/run.py sac_cheetah-run --jobs 2        # two seeds side by side (1 thread each)
     python benchmarks/run.py sac_cheetah-run --pause-at 40000   # each seed to its save at 40k
+    python benchmarks/run.py sac_reacher-hard sac_cheetah-run --jobs 2   # several, in order
 
 Stop it at any time; the same command goes on (finished seeds skipped, built inputs reused, a
 seed's unfinished run started again). Commit finished seed files as they land. A long seed keeps
@@ -33,9 +34,11 @@ def parse_seeds(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("name", help="experiment name (a file in benchmarks/experiments/)")
     p.add_argument(
-        "--seeds", default=None, help="seeds to run, e.g. 0-4 or 0,2 (default: the file's)"
+        "names", nargs="+", help="experiment names (files in benchmarks/experiments/), in order"
+    )
+    p.add_argument(
+        "--seeds", default=None, help="seeds to run, e.g. 0-4 or 0,2 (default: each file's)"
     )
     p.add_argument("--jobs", type=int, default=1, help="seeds run side by side, one thread each")
     p.add_argument("--threads", type=int, default=None, help="torch threads of each run")
@@ -55,19 +58,26 @@ def main(argv: list[str] | None = None) -> int:
     from mosim_ray.experiments.runner import missing_seeds, run_seed
     from mosim_ray.experiments.spec import load_experiment
 
-    try:
-        exp = load_experiment(HERE / "experiments" / f"{args.name}.yaml")
-        seeds = parse_seeds(args.seeds) if args.seeds else list(exp.seeds)
-    except (ConfigError, ValueError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    todo = missing_seeds(exp, seeds)
-    print(f"{exp.name}: {len(seeds) - len(todo)} of {len(seeds)} seeds done; running {todo}")
     if args.pause_at is not None and args.pause_at < 1:
         print("error: --pause-at must be a positive number of real steps", file=sys.stderr)
         return 2
-    if args.jobs > 1 and len(todo) > 1:
-        return run_side_by_side(args.name, todo, args.jobs, args.pause_at)
+    work = []  # (experiment, seed) in order
+    try:
+        for name in args.names:
+            exp = load_experiment(HERE / "experiments" / f"{name}.yaml")
+            seeds = parse_seeds(args.seeds) if args.seeds else list(exp.seeds)
+            todo = missing_seeds(exp, seeds)
+            print(
+                f"{exp.name}: {len(seeds) - len(todo)} of {len(seeds)} seeds done; running {todo}"
+            )
+            work += [(exp, seed) for seed in todo]
+    except (ConfigError, ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if not work:
+        return 0
+    if args.jobs > 1 and len(work) > 1:
+        return run_side_by_side([(e.name, s) for e, s in work], args.jobs, args.pause_at)
     from mosim_ray.actors.ray_session import start_ray
 
     try:
@@ -76,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     command = " ".join(["python benchmarks/run.py", *(argv or sys.argv[1:])])
-    for seed in todo:
+    for exp, seed in work:
         changes = {"threads": args.threads} if args.threads else None
         data = run_seed(
             exp,
@@ -95,20 +105,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_side_by_side(name: str, seeds: list[int], jobs: int, pause_at: int | None) -> int:
-    """Seeds in ``jobs`` processes at once, each with one torch thread."""
+def run_side_by_side(work: list[tuple[str, int]], jobs: int, pause_at: int | None) -> int:
+    """(experiment, seed) pairs in ``jobs`` processes at once, each with one torch thread."""
     import time
 
-    pending, running, failed = list(seeds), [], 0
+    pending, running, failed = list(work), [], 0
     while pending or running:
         while pending and len(running) < jobs:
-            seed = str(pending.pop(0))
+            name, seed = pending.pop(0)
             cmd = [
                 sys.executable,
                 __file__,
                 name,
                 "--seeds",
-                seed,
+                str(seed),
                 "--threads",
                 "1",
                 "--no-progress",

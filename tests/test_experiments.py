@@ -327,3 +327,20 @@ def test_paper_rows_sit_beside_the_papers_figures(tmp_path):
     (row,) = prediction_rows([exp], tmp_path, table="paper")
     line = paper_markdown([row], ("mse_h16", "mse_h100")).splitlines()[-1]
     assert line == "| reacher-easy | shipped | 0.001 | 0.0005 | 2x | 0.0009 | 0.0009 | 1x | 0 |"
+
+
+def test_the_runner_refuses_bad_input_in_one_line():
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "benchmarks/run.py", *args]
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    for args, says in (
+        (("sac_cheetah-run", "no_such_experiment"), "no_such_experiment"),
+        (("sac_cheetah-run", "--pause-at", "0"), "--pause-at"),
+    ):
+        r = run(*args)
+        assert r.returncode == 2 and says in r.stderr
+        assert r.stderr.startswith("error:") and len(r.stderr.strip().splitlines()) == 1
