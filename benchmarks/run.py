@@ -10,8 +10,8 @@
 Stop it at any time; the same command goes on (finished seeds skipped, built inputs reused, a
 seed's unfinished run started again). Commit finished seed files as they land. A long seed keeps
 ``benchmarks/results/<name>/partial/seed<N>.json`` (its curve to its last save) on the way, which
-the report counts at the step counts it has passed; ``--pause-at`` stops each seed there, to
-take every seed to 40k before any goes to 100k.
+the report counts at the step counts it has passed; ``--pause-at`` stops each seed once that file
+holds an evaluation at or past the count, to take every seed to 40k before any goes to 100k.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         "--pause-at",
         type=int,
         default=None,
-        help="stop each seed at its first save at or past this many real steps (the same "
-        "command without it goes on from there)",
+        help="stop each seed at its first save that holds an evaluation at or past this many "
+        "real steps (the same command without it goes on from there)",
     )
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         done = (
             f"{data['final']} ({data['wall_s']:.0f} s)"
             if data
-            else "paused (its last save has passed --pause-at)"
+            else "paused (its last save holds an evaluation past --pause-at)"
         )
         print(f"{exp.name} seed {seed}: {done}", flush=True)
     return 0

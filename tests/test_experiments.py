@@ -255,13 +255,15 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     stale = work / exp.name / "seed0" / "run"
     stale.mkdir(parents=True)
     (stale / "half-done").write_text("a run stopped before its end")
-    # paused at its save at 150 real steps (120 starting + 30): a partial file, no seed file
+    # paused at its save at 150 real steps (120 starting + 30), which holds the evaluation
+    # there: a partial file, no seed file
     assert run_seed(exp, 0, results=results, work=work, pause_at=150) == {}
     assert not (stale / "half-done").exists()  # the seed's run started again
     path = results / exp.name / "partial" / "seed0.json"
     partial = json.loads(path.read_text())
     at = partial["saved_real_steps"]
     assert partial["complete"] is False and at >= 150 and missing_seeds(exp, [0], results) == [0]
+    assert partial["curve"][-1]["real_steps"] >= 150
     assert headline_rows([exp], results)[0]["unfinished"] == [0]  # counted at 120, unfinished
     assert run_seed(exp, 0, results=results, work=work, pause_at=150) == {}  # not run again
     # the same seed goes on to its end from that save
@@ -344,3 +346,15 @@ def test_the_runner_refuses_bad_input_in_one_line():
         r = run(*args)
         assert r.returncode == 2 and says in r.stderr
         assert r.stderr.startswith("error:") and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_seed_pauses_only_once_its_save_holds_the_evaluation_there(tmp_path):
+    from mosim_ray.experiments.runner import paused
+
+    exp = Experiment(name="arm", kind="on_policy", run={}, seeds=(0,))
+    # evaluations a few steps past the saves (a count drifts after a resume): the save at 40,000
+    # does not hold the evaluation at 40,004 yet, so the seed goes on to its next save
+    _seed_file(tmp_path, "arm", 0, [(20000, 1.0), (30004, 2.0)], partial=True)
+    assert not paused(exp, 0, None, 40000, tmp_path)
+    _seed_file(tmp_path, "arm", 0, [(20000, 1.0), (30004, 2.0), (40004, 3.0)], partial=True)
+    assert paused(exp, 0, None, 40000, tmp_path) and not paused(exp, 0, None, None, tmp_path)

@@ -30,8 +30,9 @@ WORK = Path("runs/experiments")
 
 
 class Paused(Exception):
-    """A run stopped at its first save at or past ``pause_at`` real steps (its partial file
-    holds its curve; the same seed without ``pause_at`` goes on from that save)."""
+    """A run stopped at its first save that holds an evaluation at or past ``pause_at`` real
+    steps (its partial file holds its curve; the same seed without ``pause_at`` goes on from
+    that save)."""
 
 
 SEGMENTS = "segments.json"
@@ -90,8 +91,9 @@ def run_seed(
     """Build the seed's inputs, then run each of its missing runs (one, or one per grid value)
     and write its seed file; returns the last written file's content ({} if none).
     ``changes``: dotted settings laid over the run's (``{"threads": 1}`` for seeds side by side).
-    ``pause_at``: stop each run at its first save at or past that many real steps (a run whose
-    partial file is there already is not started), leaving its partial file, not a seed file."""
+    ``pause_at``: stop each run at its first save that holds an evaluation at or past that many
+    real steps (a run whose partial file holds one is not started), leaving its partial file,
+    not a seed file."""
     started = time.perf_counter()
     folder = work / exp.name / f"seed{seed}"
     shared = work / exp.inputs_from / f"seed{seed}" if exp.inputs_from else folder
@@ -116,11 +118,15 @@ def run_seed(
 
 
 def paused(exp: Experiment, seed: int, value: Any, pause_at: int | None, results=RESULTS) -> bool:
-    """Whether the run's partial file has passed ``pause_at`` real steps already."""
+    """Whether the run's partial file holds an evaluation at or past ``pause_at`` real steps."""
     path = partial_file(exp, seed, results, value)
     if pause_at is None or not path.is_file():
         return False
-    return json.loads(path.read_text())["saved_real_steps"] >= pause_at
+    return _reached(json.loads(path.read_text())["curve"], pause_at)
+
+
+def _reached(curve: list[dict[str, float]], steps: int) -> bool:
+    return bool(curve) and curve[-1]["real_steps"] >= steps
 
 
 def run_point(
@@ -164,9 +170,9 @@ def run_point(
 
     def report_partial(_point: dict[str, Any]) -> None:
         path = partial_file(exp, seed, results, value)
-        saved = write_partial(exp, seed, about, out / "checkpoint", path)
-        if pause_at is not None and saved is not None and saved >= pause_at:
-            raise Paused(f"{exp.name} seed {seed}: paused at its save at {saved:,} real steps")
+        curve = write_partial(exp, seed, about, out / "checkpoint", path)
+        if pause_at is not None and _reached(curve, pause_at):
+            raise Paused(f"{exp.name} seed {seed}: paused, its save holds {curve[-1]}")
 
     extra = {"report": report_partial} if kind.curve_at_saves else {}
     result = kind.run(config, out, progress=progress, **extra)
@@ -202,16 +208,16 @@ def _saved_steps(progress: Path) -> int:
 
 def write_partial(
     exp: Experiment, seed: int, about: dict[str, Any], save: Path, path: Path
-) -> int | None:
+) -> list[dict[str, float]]:
     """The seed's partial file at ``path`` from its run's last save (nothing before the first);
-    returns the real steps of that save."""
+    returns the curve it holds."""
     progress = save / PROGRESS
     if not progress.is_file():
-        return None
+        return []
     curve = get_kind(exp.kind).curve(json.loads(progress.read_text()))
     saved = _saved_steps(progress)
     write_json({**about, "complete": False, "saved_real_steps": saved, "curve": curve}, path)
-    return saved
+    return curve
 
 
 def missing_seeds(exp: Experiment, seeds: list[int], results: Path = RESULTS) -> list[int]:
