@@ -217,7 +217,8 @@ class MoSimSAC(FastSAC):
         res = self._evaluator(self)
         self.seconds.evaluation += time.perf_counter() - start
         self._last_eval = {"real_return_mean": res.mean, "real_return_std": res.std}
-        self._next_eval = self.counts.real_steps + self.mosim.eval.every
+        every = self.mosim.eval.every  # the next multiple, as saves go: a save there holds it
+        self._next_eval = (self.counts.real_steps // every + 1) * every
         trained_on = self.metrics.peek((ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN), default=np.nan)
         self.curve.append(
             {

@@ -34,7 +34,6 @@ def run_state(algo: MoSimSAC) -> dict[str, Any]:
         "counts": algo.counts.as_dict(),
         "seconds": algo.seconds.as_dict(),
         "curve": list(algo.curve),
-        "next_eval": algo._next_eval,
         "density_fits": list(algo.density_fits),
         "runner_versions": list(algo.runner_versions),
         "fresh_errors": list(algo.model.fresh_data_errors()),
@@ -49,10 +48,10 @@ def set_run_state(algo: MoSimSAC, state: dict[str, Any]) -> None:
     algo.counts.update(state["counts"])
     algo.seconds.update(state["seconds"])
     algo.curve = list(state["curve"])
-    if algo.curve:  # the next evaluation where the saved run would have made it, not at once
+    if algo.curve:  # the next evaluation at the next multiple past the last, not at once
         algo._last_eval = {k: algo.curve[-1][k] for k in ("real_return_mean", "real_return_std")}
         every = algo.mosim.eval.every
-        algo._next_eval = state.get("next_eval", algo.curve[-1]["real_steps"] + every)
+        algo._next_eval = (algo.curve[-1]["real_steps"] // every + 1) * every
     if "replay" not in state:  # a Tune checkpoint of counts and curve only
         return
     algo.density_fits = list(state["density_fits"])
