@@ -3,9 +3,8 @@
 
 A row is one arm on one task at one real-step count (starting data included), over the reported
 seeds (0-99): mean, interquartile mean and a 95% bootstrap interval of the mean, the evaluation
-at that count (never the best on the way). An unfinished seed (running, or stopped to go on
-later) counts at the counts its last save has passed (its partial file): an evaluation there is
-final, whatever the run does next; the row names such seeds (``unfinished``).
+at that count (never the best on the way). An unfinished seed counts at the counts its last save
+holds (its partial file; an evaluation there is final), and the row names it (``unfinished``).
 """
 
 from __future__ import annotations
@@ -52,19 +51,13 @@ def headline_rows(
             got = [(f["seed"], value_at(f["curve"], step)) for f in files]
             got = [(s, v) for s, v in got if v is not None]
             summary = SeedSummary(tuple(s for s, _ in got), tuple(v for _, v in got))
-            lo, hi = summary.ci95
             rows.append(
                 {
                     "task": exp.report.task,
                     "arm": exp.report.arm,
                     "real_steps": step,
-                    "n_seeds": summary.n,
-                    "seeds": list(summary.seeds),
+                    **_stats(summary),
                     "unfinished": [s for s in summary.seeds if s in unfinished],
-                    "per_seed": [round(v, 2) for v in summary.per_seed],
-                    "mean": _round(summary.mean),
-                    "iqm": _round(summary.iqm),
-                    "ci95": [_round(lo), _round(hi)],
                     "experiment": exp.name,
                 }
             )
@@ -83,7 +76,6 @@ def horizon_rows(experiments: list[Experiment], results: Path = RESULTS) -> list
             got = [(f["seed"], f["final"]["return_mean"]) for f in files]
             got = [(s, v) for s, v in got if s in REPORTED_SEEDS]
             summary = SeedSummary(tuple(s for s, _ in got), tuple(v for _, v in got))
-            lo, hi = summary.ci95
             rows.append(
                 {
                     "task": exp.report.task,
@@ -91,12 +83,7 @@ def horizon_rows(experiments: list[Experiment], results: Path = RESULTS) -> list
                     "field": exp.grid.field,
                     "value": value,
                     "real_steps": files[0]["final"]["real_steps"] if files else None,
-                    "n_seeds": summary.n,
-                    "seeds": list(summary.seeds),
-                    "per_seed": [round(v, 2) for v in summary.per_seed],
-                    "mean": _round(summary.mean),
-                    "iqm": _round(summary.iqm),
-                    "ci95": [_round(lo), _round(hi)],
+                    **_stats(summary),
                     "experiment": exp.name,
                     "paper": dict(exp.report.paper),
                 }
@@ -128,6 +115,19 @@ def horizon_markdown(rows: list[dict[str, Any]]) -> str:
             out += ["", "Paper, Table 7: " + ", ".join(f"{k} {v:g}" for k, v in paper.items())]
         out.append("")
     return "\n".join(out)
+
+
+def _stats(summary: SeedSummary) -> dict[str, Any]:
+    """A row's figures over its seeds: per seed, mean, IQM, 95% interval of the mean."""
+    lo, hi = summary.ci95
+    return {
+        "n_seeds": summary.n,
+        "seeds": list(summary.seeds),
+        "per_seed": [round(v, 2) for v in summary.per_seed],
+        "mean": _round(summary.mean),
+        "iqm": _round(summary.iqm),
+        "ci95": [_round(lo), _round(hi)],
+    }
 
 
 def _round(x: float) -> float | None:
