@@ -22,6 +22,8 @@ HEADLINE = Path("benchmarks/results/headline.json")
 FIGURES = ("mse_h16", "mse_h100", "step_mse_h100", "failed_h100")
 """the prediction tables' columns"""
 PAPER_FIGURES = ("mse_h16", "mse_h100")
+GENERALISATION_FIGURES = ("failed_h100", "mse_h16", "mse_h100")
+"""the generalisation table's columns (the last also as a multiple of structure-free's)"""
 BENCHMARK_TABLES = {
     "shipped": "benchmarks/results/shipped_*/result.json",
     "policy_actions": "benchmarks/results/policy_actions_*/result.json",
@@ -37,17 +39,21 @@ def main(argv: list[str] | None = None) -> int:
 
     os.chdir(ROOT)
     from mosim_ray.experiments.report import (
-        benchmark_markdown,
         headline_json,
         headline_markdown,
         headline_rows,
         horizon_markdown,
         horizon_rows,
-        paper_markdown,
         plot_task,
+        replace_between,
+    )
+    from mosim_ray.experiments.report_prediction import (
+        benchmark_markdown,
+        generalisation_markdown,
+        generalisation_rows,
+        paper_markdown,
         prediction_markdown,
         prediction_rows,
-        replace_between,
     )
     from mosim_ray.experiments.spec import load_experiment
     from mosim_ray.runs.names import folder_name
@@ -74,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     wanted[Path("BENCHMARKS.md")] = replace_between(
         wanted[Path("BENCHMARKS.md")], "horizon", horizon_markdown(horizon_rows(experiments))
+    )
+    wanted[Path("BENCHMARKS.md")] = replace_between(
+        wanted[Path("BENCHMARKS.md")],
+        "generalisation",
+        generalisation_markdown(generalisation_rows(experiments), GENERALISATION_FIGURES),
     )
     for marker, pattern in BENCHMARK_TABLES.items():
         results = [json.loads(f.read_text()) for f in sorted(Path().glob(pattern))]

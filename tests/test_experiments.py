@@ -112,7 +112,7 @@ def test_every_shipped_experiment_loads():
     for f in files:
         exp = load_experiment(f)
         assert exp.seeds and all(s >= 0 for s in exp.seeds)
-        if exp.report and exp.report.table in ("prediction", "paper"):
+        if exp.report and exp.report.table in ("prediction", "paper", "generalisation"):
             assert exp.report.figures
         elif exp.report and exp.report.table == "horizon":
             assert exp.grid and exp.inputs_from
@@ -287,7 +287,7 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
 
 
 def test_prediction_rows_average_the_figures_and_a_failed_seed_leaves_no_mean(tmp_path):
-    from mosim_ray.experiments.report import prediction_markdown, prediction_rows
+    from mosim_ray.experiments.report_prediction import prediction_markdown, prediction_rows
 
     figures = ("mse_h16", "failed_h100")
     spec = ReportSpec(task="cheetah-run", arm="mosim", table="prediction", figures=figures)
@@ -309,7 +309,7 @@ def test_prediction_rows_average_the_figures_and_a_failed_seed_leaves_no_mean(tm
 
 
 def test_paper_rows_sit_beside_the_papers_figures(tmp_path):
-    from mosim_ray.experiments.report import paper_markdown, prediction_rows
+    from mosim_ray.experiments.report_prediction import paper_markdown, prediction_rows
 
     figures = ("mse_h16", "mse_h100", "failed_h100")
     spec = ReportSpec(

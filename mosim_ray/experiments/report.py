@@ -107,8 +107,8 @@ def horizon_markdown(rows: list[dict[str, Any]]) -> str:
             ci = "n/a" if r["ci95"][0] is None else f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]"
             steps = "n/a" if r["real_steps"] is None else f"{r['real_steps']:,}"
             out.append(
-                f"| {r['value']} | {steps} | {r['n_seeds']} | {_fmt(r['mean'])} | "
-                f"{_fmt(r['iqm'])} | {ci} |"
+                f"| {r['value']} | {steps} | {r['n_seeds']} | {fmt(r['mean'])} | "
+                f"{fmt(r['iqm'])} | {ci} |"
             )
         paper = mine[0]["paper"]
         if paper:
@@ -134,7 +134,7 @@ def _round(x: float) -> float | None:
     return None if not np.isfinite(x) else round(float(x), 2)
 
 
-def _fmt(x: float | None, spec: str = ".1f") -> str:
+def fmt(x: float | None, spec: str = ".1f") -> str:
     return "n/a" if x is None else format(x, spec)
 
 
@@ -158,8 +158,8 @@ def headline_markdown(rows: list[dict[str, Any]]) -> str:
                 else r["n_seeds"]
             )
             out.append(
-                f"| {r['arm']} | {r['real_steps']:,} | {n} | {_fmt(r['mean'])} | "
-                f"{_fmt(r['iqm'])} | {ci} |"
+                f"| {r['arm']} | {r['real_steps']:,} | {n} | {fmt(r['mean'])} | "
+                f"{fmt(r['iqm'])} | {ci} |"
             )
         steps = sorted({r["real_steps"] for r in mine})
         published = [a for s in steps for a in reference.published(task, s)]
@@ -177,109 +177,6 @@ def headline_markdown(rows: list[dict[str, Any]]) -> str:
                 )
         out.append("")
     return "\n".join(out)
-
-
-def prediction_rows(
-    experiments: list[Experiment], results: Path = RESULTS, table: str = "prediction"
-) -> list[dict]:
-    """Per prediction (or paper) experiment: each figure's mean, standard deviation and per-seed
-    values over its reported seeds."""
-    rows = []
-    for exp in experiments:
-        if exp.report is None or exp.report.table != table:
-            continue
-        files = [f for f in load_seed_files(exp.name, results) if f["seed"] in REPORTED_SEEDS]
-        row = {
-            "task": exp.report.task,
-            "arm": exp.report.arm,
-            "label": exp.report.label,
-            "seeds": [f["seed"] for f in files],
-            "experiment": exp.name,
-            "paper": dict(exp.report.paper),
-        }
-        for name in exp.report.figures:
-            values = [f.get("figures", {}).get(name, float("nan")) for f in files]
-            finite = np.isfinite(values).all() if values else False
-            row[name] = {
-                "per_seed": [_round_sig(v) for v in values],
-                "mean": _round_sig(float(np.mean(values))) if finite else None,
-                "std": _round_sig(float(np.std(values))) if finite else None,
-            }
-        rows.append(row)
-    return rows
-
-
-def _round_sig(x: float) -> float | None:
-    return None if not np.isfinite(x) else float(f"{x:.4g}")
-
-
-def prediction_markdown(rows: list[dict], figures: tuple[str, ...]) -> str:
-    """One table: a world model's held-out figures, mean ± standard deviation over seeds (any
-    failed rollout makes a seed's error infinite, and the row's mean n/a)."""
-    if not rows:
-        return "No prediction experiment has a finished seed yet.\n"
-    head = " | ".join(figures)
-    out = [
-        f"| task | model | data | seeds | {head} |",
-        "|---|---|---|---:|" + "---|" * len(figures),
-    ]
-    for r in sorted(rows, key=lambda r: (r["task"], r["label"], r["arm"])):
-        cells = []
-        for name in figures:
-            f = r.get(name)
-            cells.append(
-                ""
-                if f is None
-                else ("n/a" if f["mean"] is None else f"{f['mean']:.4g} ± {f['std']:.2g}")
-            )
-        out.append(
-            f"| {r['task']} | {r['arm']} | {r['label']} | {len(r['seeds'])} | "
-            + " | ".join(cells)
-            + " |"
-        )
-    return "\n".join(out) + "\n"
-
-
-def paper_markdown(rows: list[dict], figures: tuple[str, ...]) -> str:
-    """Ours under the paper's protocol beside the paper's Table 1, figure by figure."""
-    if not rows:
-        return "No paper-protocol experiment has a finished seed yet.\n"
-    head = " | ".join(f"{name} ours | paper | ours / paper" for name in figures)
-    out = [
-        f"| task | model | {head} | failed_h100 |",
-        "|---|---|" + "---:|" * (3 * len(figures) + 1),
-    ]
-    for r in sorted(rows, key=lambda r: r["task"]):
-        cells = []
-        for name in figures:
-            ours, paper = (r.get(name) or {}).get("mean"), r["paper"].get(name)
-            ratio = f"{ours / paper:.2g}x" if ours is not None and paper else ""
-            cells += [_fmt(ours, ".4g"), _fmt(paper, ".4g"), ratio]
-        failed = (r.get("failed_h100") or {}).get("mean")
-        out.append(
-            f"| {r['task']} | {r['label']} | " + " | ".join(cells) + f" | {_fmt(failed, '.4g')} |"
-        )
-    return "\n".join(out) + "\n"
-
-
-def benchmark_markdown(results: list[dict[str, Any]], figures: tuple[str, ...]) -> str:
-    """Prediction benchmarks' results (``pipelines/benchmark.py``'s ``result.json``), a row per
-    task, test set and model: its figures on that set (``error_figures``)."""
-    from mosim_ray.eval.metrics import error_figures
-
-    if not results:
-        return "No benchmark result yet.\n"
-    out = [
-        f"| task | test set | model | {' | '.join(figures)} |",
-        "|---|---|---|" + "---:|" * len(figures),
-    ]
-    for result in sorted(results, key=lambda r: r["task"]):
-        for test_set, s in result["sets"].items():
-            for model, row in s["models"].items():
-                got = error_figures(row["errors"])
-                cells = " | ".join(_fmt(got.get(name), ".4g") for name in figures)
-                out.append(f"| {result['task']} | {test_set} | {model} | {cells} |")
-    return "\n".join(out) + "\n"
 
 
 def replace_between(text: str, name: str, body: str) -> str:

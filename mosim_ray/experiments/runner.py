@@ -62,10 +62,22 @@ def folder_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_inputs(exp: Experiment, seed: int, folder: Path, progress: bool) -> dict[str, str]:
-    """Each input of the seed built once (a finished one has its ``result.json``)."""
+def build_inputs(
+    exp: Experiment,
+    seed: int,
+    folder: Path,
+    progress: bool,
+    results: Path = RESULTS,
+    work: Path = WORK,
+) -> dict[str, str]:
+    """Each input of the seed built once (a finished one has its ``result.json``); an
+    ``experiment`` input is that experiment's run of the seed (run here if it has no seed file)."""
     built: dict[str, str] = {}
     for name, spec in exp.inputs.items():
+        if spec.experiment is not None:
+            run = other_seed_run(exp, spec.experiment, seed, results, work, progress)
+            built[name] = str(run / spec.output) if spec.output else str(run)
+            continue
         out = (folder / "inputs" / name).resolve()
         if not (out / "result.json").is_file():
             config = exp.input_config(name, seed, built)
@@ -75,6 +87,27 @@ def build_inputs(exp: Experiment, seed: int, folder: Path, progress: bool) -> di
             write_json(result, out / "result.json")
         built[name] = str(out / spec.output) if spec.output else str(out)
     return built
+
+
+def other_seed_run(
+    exp: Experiment, name: str, seed: int, results: Path, work: Path, progress: bool
+) -> Path:
+    """The run folder of experiment ``name``'s ``seed`` (beside ``exp``'s file), run first when
+    its seed file is missing."""
+    from mosim_ray.experiments.spec import load_experiment
+
+    other = load_experiment(Path(exp.folder) / f"{name}.yaml")
+    if other.grid is not None:
+        raise ValueError(f"{exp.name}: input {name} has a grid; name one without")
+    if not seed_file(other, seed, results).is_file():
+        run_seed(other, seed, results=results, work=work, progress=progress)
+    run = (work / other.name / f"seed{seed}" / "run").resolve()
+    if not (run / "result.json").is_file():
+        raise FileNotFoundError(
+            f"{name} seed {seed} has a seed file but its run is not on this machine ({run}); "
+            f"remove {seed_file(other, seed, results)} to run the seed here"
+        )
+    return run
 
 
 def run_seed(
@@ -97,7 +130,7 @@ def run_seed(
     started = time.perf_counter()
     folder = work / exp.name / f"seed{seed}"
     shared = work / exp.inputs_from / f"seed{seed}" if exp.inputs_from else folder
-    inputs = build_inputs(exp, seed, shared, progress)
+    inputs = build_inputs(exp, seed, shared, progress, results, work)
     data: dict[str, Any] = {}
     for value in exp.points:
         if seed_file(exp, seed, results, value).is_file() or paused(

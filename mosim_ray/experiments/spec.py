@@ -10,6 +10,8 @@
                                   process: {kind: poisson}}}
       checkpoint: {kind: train, run: {task: cheetah-run, data: "{data}"}, seed_field: training.seed,
                    output: model}
+      # or the same seed of another experiment, run first if its seed file is missing:
+      # checkpoint: {kind: experiment, run: {name: model_mosim_cheetah-run}, output: model}
     report: {task: cheetah-run, arm: mosim_on_policy, steps: [20000, 40000, 100000]}
     grid: {field: time_limit, values: [10, 30, 100]}   # optional: a run per value, per seed,
                                                        # on the seed's inputs (built once)
@@ -30,6 +32,9 @@ from typing import Any
 from mosim_ray.config import ConfigError, defaults, from_dict, load_yaml, overlay, set_dotted
 from mosim_ray.runs import get_kind
 
+EXPERIMENT_INPUT = "experiment"
+"""the input kind that is another experiment's run of the same seed"""
+
 
 @dataclass(frozen=True)
 class InputSpec:
@@ -37,6 +42,8 @@ class InputSpec:
     the value of the run field it is named after."""
 
     kind: str
+    """a run kind, or ``experiment``: the same seed's run of another experiment (``run:
+    {name: <experiment>}``; ``output`` a path inside its run folder)"""
     run: Any = field(default_factory=dict)
     """settings: a mapping, a run file's path, or a list of both (as a sweep's ``run``)"""
     output: str = ""
@@ -48,8 +55,13 @@ class InputSpec:
     """the run's setting this input's path goes to (default: the input's name; "": none, the
     input only feeds later inputs, as the data a starting model is trained on)"""
 
+    @property
+    def experiment(self) -> str | None:
+        """The experiment whose seed this input is (kind ``experiment``), else None."""
+        return self.run["name"] if self.kind == EXPERIMENT_INPUT else None
 
-TABLES = ("headline", "choosing", "prediction", "paper", "horizon")
+
+TABLES = ("headline", "choosing", "prediction", "paper", "horizon", "generalisation")
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,8 @@ class Experiment:
     grid: GridSpec | None = None
     inputs_from: str = ""
     """another experiment whose seeds' built inputs this one uses (declared the same)"""
+    folder: str = "benchmarks/experiments"
+    """where the experiment files are (the other experiments it names are beside it)"""
 
     @property
     def points(self) -> tuple[Any, ...]:
@@ -188,7 +202,10 @@ def load_experiment(path: str | Path) -> Experiment:
     inputs = {}
     for name, spec in (raw.get("inputs") or {}).items():
         inputs[name] = from_dict(InputSpec, spec, f"{path}: inputs.{name}")
-        get_kind(inputs[name].kind)
+        if inputs[name].kind == EXPERIMENT_INPUT:
+            _check_experiment_input(path, name, inputs[name])
+        else:
+            get_kind(inputs[name].kind)
     report, grid = raw.get("report"), raw.get("grid")
     exp = Experiment(
         name=raw.get("name", path.stem),
@@ -201,6 +218,7 @@ def load_experiment(path: str | Path) -> Experiment:
         note=raw.get("note", ""),
         grid=None if grid is None else from_dict(GridSpec, grid, f"{path}: grid"),
         inputs_from=raw.get("inputs_from", ""),
+        folder=str(path.parent),
     )
     if exp.report is not None and (exp.report.table == "horizon") != (exp.grid is not None):
         raise ConfigError(f"{path}: a horizon table needs a grid, and a grid a horizon table")
@@ -210,7 +228,21 @@ def load_experiment(path: str | Path) -> Experiment:
             raise ConfigError(f"{path}: inputs differ from those of {exp.inputs_from}")
     placeholders = {n: f"<{n}>" for n in inputs}
     for name in inputs:  # every setting checked now, not when a seed gets to it
-        exp.input_config(name, 0, placeholders)
+        if inputs[name].experiment is None:
+            exp.input_config(name, 0, placeholders)
     for value in exp.points:
         exp.config(0, placeholders, value)
     return exp
+
+
+def _check_experiment_input(path: Path, name: str, spec: InputSpec) -> None:
+    """An ``experiment`` input names an experiment file beside ``path`` (and no other setting)."""
+    if not isinstance(spec.run, dict) or set(spec.run) != {"name"}:
+        raise ConfigError(
+            f"{path}: inputs.{name}: an experiment input's run is {{name: <experiment>}}"
+        )
+    other = path.with_name(f"{spec.run['name']}.yaml")
+    if not other.is_file():
+        raise ConfigError(f"{path}: inputs.{name}: no experiment {other}")
+    if other.resolve() == path.resolve():
+        raise ConfigError(f"{path}: inputs.{name}: an experiment cannot be its own input")

@@ -5,9 +5,12 @@
         --policy runs/real_sac/reacher-easy/policy
 
 Test sets (written once to --data-dir and reused, so every model sees the same segments):
-``random``, long real rollouts under Poisson-switching piecewise-constant random actions, and
-``policy``, rollouts of a trained RLlib policy (--policy, copied beside the data so the set can be
-rebuilt) with a little Gaussian action noise. The first --burn-in steps of each episode are
+long real rollouts under random actions, named by their process: ``poisson`` (piecewise
+constant with 30% zeros, our training data's process, held-out episodes), ``uniform`` (i.i.d.,
+the paper's protocol), ``ou`` (smooth Ornstein-Uhlenbeck actions, a process no model trained
+on); ``random`` (the process ``--random-actions`` names); and ``policy``, rollouts of a trained
+RLlib policy (--policy, copied beside the data so the set can be rebuilt) with a little Gaussian
+action noise. The first --burn-in steps of each episode are
 dropped (start-up transients), then at least --segments segments per horizon are cut at random.
 
 Per model, test set and horizon: raw-state MSE, normalized MSE, share of finite rollouts, and the
@@ -28,6 +31,20 @@ from mosim_ray.runs.names import folder_name
 
 TEST_SEED = 777_000
 """far from the seeds training data uses"""
+RANDOM_PROCESSES = ("poisson", "uniform", "ou")
+"""the random action processes a test set may use"""
+
+
+def process_of(test_set: str, random_actions: str) -> str:
+    """The action process behind a test set (``random`` names ``random_actions``'s)."""
+    return random_actions if test_set == "random" else test_set
+
+
+def data_folder(test_set: str, random_actions: str) -> str:
+    """A test set's folder under the data dir: one per process (``random`` for Poisson, its
+    first name), so every name of the same process reads the same segments."""
+    process = process_of(test_set, random_actions)
+    return "random" if process == "poisson" else process
 
 
 @dataclass(frozen=True)
@@ -43,8 +60,9 @@ class BenchmarkConfig:
     segments: int = 256
     """segments per horizon"""
     test_sets: tuple[str, ...] = ()
-    """random (random actions, see ``random_actions``) and/or policy (a trained policy's); empty:
-    random, and policy too when --policy is given"""
+    """any of poisson, uniform, ou (random actions of that process), random (the process
+    ``random_actions`` names) and policy (a trained policy's); empty: random, and policy too when
+    --policy is given"""
     random_actions: str = "poisson"
     """the random set's actions: poisson (piecewise constant, 30% zeros: our training data's
     process) or uniform (i.i.d. uniform: the paper's protocol)"""
@@ -75,13 +93,17 @@ class BenchmarkConfig:
         check_task_name(self.task)
         if self.segments < 1 or self.burn_in < 0:
             raise ValueError("segments must be >= 1 and burn_in >= 0")
-        if self.random_actions not in ("poisson", "uniform"):
+        if self.random_actions not in RANDOM_PROCESSES:
             raise ValueError(
-                f"random_actions must be poisson or uniform, got {self.random_actions!r}"
+                f"random_actions must be one of {', '.join(RANDOM_PROCESSES)}, "
+                f"got {self.random_actions!r}"
             )
-        unknown = set(self.test_sets) - {"random", "policy"}
+        unknown = set(self.test_sets) - {*RANDOM_PROCESSES, "random", "policy"}
         if unknown:
-            raise ValueError(f"unknown test sets {sorted(unknown)}; known: random, policy")
+            raise ValueError(
+                f"unknown test sets {sorted(unknown)}; known: "
+                f"{', '.join(RANDOM_PROCESSES)}, random, policy"
+            )
         if "policy" in self.sets and not self.policy:
             raise ValueError("the policy test set needs --policy (an RLlib checkpoint folder)")
         if self.steps - self.burn_in <= max(self.horizons):
@@ -96,8 +118,8 @@ def test_set(config: BenchmarkConfig, kind: str, folder: Path):
     from mosim_ray.tasks import get_spec
 
     if not folder.is_dir() or not any(folder.glob("shard-*.parquet")):
-        if kind == "random":
-            process = ProcessConfig(kind=config.random_actions)
+        if kind != "policy":
+            process = ProcessConfig(kind=process_of(kind, config.random_actions))
             collector = EpisodeCollector(config.task, config.steps, process)
         else:
             from mosim_ray.sac.policy import RLlibPolicy
@@ -163,8 +185,7 @@ def run(
     }
     hmax = max(config.horizons)
     for kind in config.sets:
-        folder = kind if kind == "policy" or config.random_actions == "poisson" else "uniform"
-        data = test_set(config, kind, data_dir / folder)
+        data = test_set(config, kind, data_dir / data_folder(kind, config.random_actions))
         by_step = {
             n: error_by_step(m, data, hmax, config.segments)["model"] for n, m in models.items()
         }
@@ -217,11 +238,17 @@ def table(result: dict[str, Any], horizons: tuple[int, ...]) -> str:
 
 
 def figures(result: dict[str, Any]) -> dict[str, float]:
-    """The checkpoint's errors on the first test set, by name (``eval.metrics.error_figures``)."""
+    """The checkpoint's errors on the first test set, by name (``eval.metrics.error_figures``:
+    ``mse_h100``), then every model's on every set (``ou/structure_free/mse_h100``)."""
     from mosim_ray.eval.metrics import error_figures
 
     first = next(iter(result["sets"].values()))
-    return error_figures(first["models"]["mosim"]["errors"])
+    out = error_figures(first["models"]["mosim"]["errors"])
+    for test_set, s in result["sets"].items():
+        for model, row in s["models"].items():
+            for name, value in error_figures(row["errors"]).items():
+                out[f"{test_set}/{model}/{name}"] = value
+    return out
 
 
 KIND = RunKind(
