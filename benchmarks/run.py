@@ -97,12 +97,21 @@ def main(argv: list[str] | None = None) -> int:
             pause_at=args.pause_at,
         )
         done = (
-            f"{data['final']} ({data['wall_s']:.0f} s)"
+            f"{outcome(data)} ({data['wall_s']:.0f} s)"
             if data
             else "paused (its last save holds an evaluation past --pause-at)"
         )
         print(f"{exp.name} seed {seed}: {done}", flush=True)
     return 0
+
+
+def outcome(data: dict) -> str:
+    """A finished seed in a few words: its last evaluation, else its model's errors."""
+    final = data.get("final") or {}
+    if "return_mean" in final:
+        return f"return {final['return_mean']:.1f} at {final['real_steps']:,} real steps"
+    errors = {k: v for k, v in data.get("figures", {}).items() if k.startswith("mse_h")}
+    return ", ".join(f"{k} {v:.4g}" for k, v in errors.items()) or "done"
 
 
 def run_side_by_side(work: list[tuple[str, int]], jobs: int, pause_at: int | None) -> int:

@@ -128,3 +128,16 @@ def test_the_generalisation_table_sets_each_model_beside_structure_free(tmp_path
     lines = generalisation_markdown(rows, ("mse_h100",)).splitlines()
     assert lines[2] == "| cheetah-run | 50k | ou | mosim | 2 | 0.3 ± 0.1 | 1.50x |"
     assert lines[3] == "| cheetah-run | 50k | ou | structure_free | 2 | 0.2 ± 0.1 | 1.00x |"
+
+
+def test_the_runner_says_a_finished_seeds_outcome_in_a_line():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from run import outcome
+
+    curve = {"final": {"real_steps": 20000, "return_mean": 263.32, "return_std": 1.0}}
+    assert outcome(curve) == "return 263.3 at 20,000 real steps"
+    model = {"final": {}, "figures": {"mse_h16": 0.00144, "failed_h16": 0.0, "ou/x/mse_h16": 1.0}}
+    assert outcome(model) == "mse_h16 0.00144"
+    assert outcome({"final": {}, "figures": {}}) == "done"
