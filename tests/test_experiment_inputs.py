@@ -56,6 +56,10 @@ def test_an_experiment_input_names_an_experiment_beside_it(tmp_path):
     (tmp_path / "bad.yaml").write_text(judge(tmp_path, extra))
     with pytest.raises(ConfigError, match="an experiment input's run is"):
         load_experiment(tmp_path / "bad.yaml")
+    (tmp_path / "model.yaml").write_text(MODEL + "grid: {field: threads, values: [1, 2]}\n")
+    (tmp_path / "bad.yaml").write_text(judge(tmp_path, BOTH))
+    with pytest.raises(ConfigError, match="has a grid"):
+        load_experiment(tmp_path / "bad.yaml")
 
 
 @pytest.mark.ray

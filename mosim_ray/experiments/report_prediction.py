@@ -87,18 +87,14 @@ def generalisation_markdown(rows: list[dict], figures: tuple[str, ...]) -> str:
         f"| task | data | test set | model | seeds | {' | '.join(figures)} | {last} ÷ structure-free |",
         "|---|---|---|---|---:|" + "---|" * len(figures) + "---:|",
     ]
+    plain = {
+        (r["experiment"], r["test_set"]): r[last]["mean"]
+        for r in rows
+        if r["model"] == "structure_free"
+    }
     for r in rows:
         cells = [_mean_std(r[name]) for name in figures]
-        base = next(
-            (
-                b[last]["mean"]
-                for b in rows
-                if b["experiment"] == r["experiment"]
-                and b["test_set"] == r["test_set"]
-                and b["model"] == "structure_free"
-            ),
-            None,
-        )
+        base = plain.get((r["experiment"], r["test_set"]))
         ours = r[last]["mean"]
         ratio = f"{ours / base:.2f}x" if ours is not None and base else ""
         out.append(

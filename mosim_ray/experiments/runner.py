@@ -96,9 +96,7 @@ def other_seed_run(
     its seed file is missing."""
     from mosim_ray.experiments.spec import load_experiment
 
-    other = load_experiment(Path(exp.folder) / f"{name}.yaml")
-    if other.grid is not None:
-        raise ValueError(f"{exp.name}: input {name} has a grid; name one without")
+    other = load_experiment(Path(exp.folder) / f"{name}.yaml")  # checked on load: no grid
     if not seed_file(other, seed, results).is_file():
         run_seed(other, seed, results=results, work=work, progress=progress)
     run = (work / other.name / f"seed{seed}" / "run").resolve()

@@ -246,3 +246,5 @@ def _check_experiment_input(path: Path, name: str, spec: InputSpec) -> None:
         raise ConfigError(f"{path}: inputs.{name}: no experiment {other}")
     if other.resolve() == path.resolve():
         raise ConfigError(f"{path}: inputs.{name}: an experiment cannot be its own input")
+    if load_yaml(other).get("grid"):
+        raise ConfigError(f"{path}: inputs.{name}: {other.stem} has a grid; name one without")
