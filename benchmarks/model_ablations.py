@@ -27,7 +27,7 @@ import torch
 from mosim_ray.data import RolloutDataset
 from mosim_ray.eval.metrics import prediction_errors
 from mosim_ray.model import ModelConfig, WorldModel
-from mosim_ray.model.dynamics import resolve_method
+from mosim_ray.model.integrators import resolve_method
 from mosim_ray.train import StagedTrainer, TrainConfig, fit_normalizer
 
 RESULTS = Path(__file__).parent / "results"

@@ -70,6 +70,7 @@ def test_shipped_models_predict_as_the_reference_bit_for_bit(name):
         {"task": "cheetah-run", "method": "rk4", "substeps": 3},
         {"task": "reacher-easy", "size": "large"},  # 3 correctors
         {"task": "acrobot-swingup", "method": "euler", "substeps": 2},
+        {"task": "cheetah-run", "actuation": "known"},
     ],
     ids=lambda c: "-".join(map(str, c.values())),
 )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 MODEL_KINDS = ("mosim", "structure_free", "ensemble", "constant")
 METHODS = ("auto", "symplectic", "rk4", "euler", "dopri5")
+ACTUATIONS = ("learned", "known")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class ModelConfig:
     """stop limited hinge and slide joints at their MJCF range (widened to the training data's
     extremes: MuJoCo's limits are soft) after every integration step: clamp, and zero the velocity
     pointing further out; mosim and structure_free (``model/joint_limits.py``)"""
+    actuation: str = "learned"
+    """mosim's tau(a): learned (an MLP of the action, the paper's) | known (the generalized force
+    MuJoCo applies, ``gear * gain * ctrl`` on each motor's joint, read from the MJCF: zero on
+    unactuated dofs, linear in the clamped action; needs ``TaskSpec.actuator_moments``)"""
     rtol: float = 1e-4
     atol: float = 1e-5
     max_solver_steps: int = 64
@@ -67,6 +72,12 @@ class ModelConfig:
             raise ValueError(f"unknown model size {self.size!r}; known: {', '.join(SIZES)}")
         if self.method not in METHODS:
             raise ValueError(f"unknown ODE method {self.method!r}; known: {', '.join(METHODS)}")
+        if self.actuation not in ACTUATIONS:
+            raise ValueError(
+                f"unknown actuation {self.actuation!r}; known: {', '.join(ACTUATIONS)}"
+            )
+        if self.actuation == "known" and self.kind != "mosim":
+            raise ValueError(f"actuation: known is a mosim option, not {self.kind}'s")
         if (self.substeps is not None and self.substeps < 1) or self.max_solver_steps < 1:
             raise ValueError("substeps and max_solver_steps must be >= 1")
         if self.correctors is not None and self.correctors < 0:

@@ -14,8 +14,9 @@ import torch
 from torch import nn
 from torchdiffeq import odeint
 
+from mosim_ray.model.actuation import known_moments
 from mosim_ray.model.config import ModelConfig
-from mosim_ray.model.integrators import rk4
+from mosim_ray.model.integrators import resolve_method, rk4
 from mosim_ray.model.joint_limits import JointLimits
 from mosim_ray.model.nets import MLP, ResNet, count_parameters
 from mosim_ray.model.state import Normalizer, StateLayout
@@ -149,23 +150,14 @@ class ODEDynamics(DynamicsModel):
             return rk4(field, state, self.dt, self.substeps)
 
 
-def resolve_method(spec: TaskSpec, config: ModelConfig) -> tuple[str, int]:
-    """(method, substeps) that ``config`` means for this task."""
-    method = config.method
-    if method == "auto":
-        method = "symplectic" if spec.integrator in ("euler", "implicit", "implicitfast") else "rk4"
-    if config.substeps is not None:
-        return method, config.substeps
-    if method == "symplectic" or config.method == "auto":
-        return method, spec.physics_substeps
-    return method, 1
-
-
 class MoSimDynamics(ODEDynamics):
     """d(qdot)/dt = Minv(q) [b(q, qdot) + tau(a)] + sum_k corrector_k(s, a).
 
     Minv = S (L L^T + eps I) S with L lower-triangular with a positive diagonal (softplus) and S a
     fixed diagonal scale from the data, so Minv is symmetric positive definite for every input.
+    tau(a) is an MLP of the action, or (``actuation: known``) MuJoCo's own: tau = c B a_clamped,
+    B [nv, nu] the motors' moments from the MJCF and c = 1 / max |B| a scalar (a per-dof scale
+    would leave Minv non-symmetric), so the learned Minv carries the physical one times 1 / c.
     """
 
     EPS = 1e-3
@@ -176,7 +168,11 @@ class MoSimDynamics(ODEDynamics):
         fq, fs = self.layout.q_feature_dim, self.layout.state_feature_dim
         self.pos_encoder = ResNet(max(fq, 1), n * (n + 1) // 2, size.pos_blocks, size.pos_width)
         self.state_encoder = ResNet(fs, n, size.state_blocks, size.state_width)
-        self.action_encoder = MLP(spec.nu, n, size.action_layers, size.action_width)
+        self.known_actuation = config.actuation == "known"
+        if self.known_actuation:
+            self.register_buffer("moments", known_moments(spec), persistent=False)
+        else:
+            self.action_encoder = MLP(spec.nu, n, size.action_layers, size.action_width)
         self.correctors = nn.ModuleList(
             ResNet(fs + spec.nu, n, size.corrector_blocks, size.corrector_width, out_scale=1e-2)
             for _ in range(config.n_correctors)
@@ -207,6 +203,9 @@ class MoSimDynamics(ODEDynamics):
 
     def prepare_action(self, action):
         a = self.norm.action(action)
+        if self.known_actuation:
+            ctrl = torch.clamp(action, self.norm.action_low, self.norm.action_high)
+            return {"a": a, "tau": ctrl @ self.moments.T}
         return {"a": a, "tau": self.action_encoder(a)}
 
     def acceleration(self, q, qdot, act):
@@ -229,7 +228,8 @@ class MoSimDynamics(ODEDynamics):
         return 1 + len(self.correctors)
 
     def predictor_modules(self) -> list[nn.Module]:
-        return [self.pos_encoder, self.state_encoder, self.action_encoder]
+        encoders = [self.pos_encoder, self.state_encoder]
+        return encoders if self.known_actuation else [*encoders, self.action_encoder]
 
     def stage_parameters(self, stage: int) -> list[nn.Parameter]:
         """Stage 1: the predictor; stage k > 1: corrector k-1 only."""

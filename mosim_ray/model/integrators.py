@@ -13,6 +13,9 @@ from functools import lru_cache
 
 import torch
 
+from mosim_ray.model.config import ModelConfig
+from mosim_ray.tasks.spec import TaskSpec
+
 Field = Callable[[torch.Tensor], torch.Tensor]
 """y [B, D] -> dy/dt [B, D]."""
 
@@ -44,3 +47,15 @@ def _grid_steps(dt: float, substeps: int, dtype: torch.dtype) -> tuple[float, ..
     grid = torch.arange(0, niters, dtype=dtype) * step_size + t[0]
     grid[-1] = t[-1]
     return tuple(float(b - a) for a, b in zip(grid[:-1], grid[1:]))
+
+
+def resolve_method(spec: TaskSpec, config: ModelConfig) -> tuple[str, int]:
+    """(method, substeps) that ``config`` means for this task."""
+    method = config.method
+    if method == "auto":
+        method = "symplectic" if spec.integrator in ("euler", "implicit", "implicitfast") else "rk4"
+    if config.substeps is not None:
+        return method, config.substeps
+    if method == "symplectic" or config.method == "auto":
+        return method, spec.physics_substeps
+    return method, 1

@@ -51,6 +51,8 @@ def reference_rollout(dyn: ODEDynamics, state0: torch.Tensor, actions: torch.Ten
 
 def _prepare_action(dyn, action):
     a = dyn.norm.action(action)
+    if isinstance(dyn, MoSimDynamics) and dyn.known_actuation:
+        return dyn.prepare_action(action)  # a product with a fixed matrix: nothing to speed up
     if isinstance(dyn, MoSimDynamics):
         return {"a": a, "tau": _mlp(dyn.action_encoder, a)}
     return {"a": a}

@@ -36,6 +36,7 @@ def model_facts(model) -> dict:
         "qpos_kinds": qpos_kinds(model),
         "translation_qpos": translation_qpos(model),
         "joint_ranges": joint_ranges(model),
+        "actuator_moments": actuator_moments(model),
     }
 
 
@@ -66,6 +67,27 @@ def joint_ranges(model) -> tuple[tuple[int, int, float, float], ...]:
         if int(model.jnt_type[j]) in (2, 3) and bool(model.jnt_limited[j]):
             low, high = (float(x) for x in model.jnt_range[j])
             out.append((int(model.jnt_qposadr[j]), int(model.jnt_dofadr[j]), low, high))
+    return tuple(out)
+
+
+def actuator_moments(model) -> tuple[tuple[int, float], ...]:
+    """(qvel index, gear * gain) of each actuator when all are plain joint motors, else ``()``
+    (see ``TaskSpec.actuator_moments``)."""
+    out = []
+    for a in range(model.nu):
+        joint = int(model.actuator_trnid[a][0])
+        plain = (
+            int(model.actuator_trntype[a]) == 0  # joint transmission
+            and int(model.jnt_type[joint]) in (2, 3)  # a slide or hinge: one dof
+            and int(model.actuator_dyntype[a]) == 0  # no activation dynamics
+            and int(model.actuator_gaintype[a]) == 0  # fixed gain
+            and int(model.actuator_biastype[a]) == 0  # no bias (a motor, not a servo)
+            and not bool(model.actuator_forcelimited[a])
+        )
+        if not plain:
+            return ()
+        moment = float(model.actuator_gear[a][0]) * float(model.actuator_gainprm[a][0])
+        out.append((int(model.jnt_dofadr[joint]), moment))
     return tuple(out)
 
 

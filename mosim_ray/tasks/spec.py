@@ -52,6 +52,11 @@ class TaskSpec:
     joint_ranges: tuple[tuple[int, int, float, float], ...] = ()
     """(qpos index, qvel index, low, high) of each limited hinge or slide joint, from the MJCF:
     the range MuJoCo's constraint keeps it in (``ModelConfig.joint_limits`` stops joints there)."""
+    actuator_moments: tuple[tuple[int, float], ...] = ()
+    """(qvel index, generalized force per unit of control) of each actuator, in actuator order,
+    when every actuator is a plain motor (one hinge or slide joint, no activation dynamics, a fixed
+    gain, no bias, no force limit): MuJoCo then applies ``gear * gain * ctrl`` to that joint's dof.
+    Empty otherwise (``ModelConfig.actuation: known`` needs them)."""
 
     @property
     def physics_substeps(self) -> int:
@@ -105,7 +110,7 @@ class TaskSpec:
         return cls(**v)
 
 
-_ADDED = {"has_termination": False, "joint_ranges": ()}
+_ADDED = {"has_termination": False, "joint_ranges": (), "actuator_moments": ()}
 """Fields added after checkpoint format 2, with the default ``to_json`` leaves out."""
 
 
