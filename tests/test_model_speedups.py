@@ -71,6 +71,7 @@ def test_shipped_models_predict_as_the_reference_bit_for_bit(name):
         {"task": "reacher-easy", "size": "large"},  # 3 correctors
         {"task": "acrobot-swingup", "method": "euler", "substeps": 2},
         {"task": "cheetah-run", "actuation": "known"},
+        {"task": "walker-walk", "soft_limits": True, "actuation": "known"},
     ],
     ids=lambda c: "-".join(map(str, c.values())),
 )

@@ -19,4 +19,10 @@ def known_moments(spec: TaskSpec) -> torch.Tensor:
     b = torch.zeros(spec.nv, spec.nu)
     for u, (dof, moment) in enumerate(spec.actuator_moments):
         b[dof, u] = moment
-    return b / b.abs().max().clamp_min(1e-12)
+    return b / force_unit(spec)
+
+
+def force_unit(spec: TaskSpec) -> float:
+    """1 / c: the generalized force that MoSim's known actuation calls 1, max |moment| (so its
+    learned Minv is the physical one times this)."""
+    return max(1e-12, max(abs(m) for _, m in spec.actuator_moments))

@@ -53,6 +53,11 @@ class ModelConfig:
     """stop limited hinge and slide joints at their MJCF range (widened to the training data's
     extremes: MuJoCo's limits are soft) after every integration step: clamp, and zero the velocity
     pointing further out; mosim and structure_free (``model/joint_limits.py``)"""
+    soft_limits: bool = False
+    """mosim: push limited joints back as MuJoCo's soft limit constraint does, through the learned
+    Minv, with the MJCF's solref, solimp and margin (``model/soft_limits.py``); exact given the
+    true Minv and unconstrained acceleration, where ``joint_limits`` is a hard stop; needs
+    ``actuation: known``"""
     actuation: str = "learned"
     """mosim's tau(a): learned (an MLP of the action, the paper's) | known (the generalized force
     MuJoCo applies, ``gear * gain * ctrl`` on each motor's joint, read from the MJCF: zero on
@@ -78,6 +83,16 @@ class ModelConfig:
             )
         if self.actuation == "known" and self.kind != "mosim":
             raise ValueError(f"actuation: known is a mosim option, not {self.kind}'s")
+        if self.soft_limits and (self.kind != "mosim" or self.joint_limits):
+            raise ValueError(
+                "soft_limits is a mosim option (it needs the learned Minv) and replaces "
+                "joint_limits' hard stops: use one of the two"
+            )
+        if self.soft_limits and self.actuation != "known":
+            raise ValueError(
+                "soft_limits needs actuation: known (the limit law is in physical units of force, "
+                "which only the known actuation gives the learned Minv)"
+            )
         if (self.substeps is not None and self.substeps < 1) or self.max_solver_steps < 1:
             raise ValueError("substeps and max_solver_steps must be >= 1")
         if self.correctors is not None and self.correctors < 0:

@@ -14,11 +14,12 @@ import torch
 from torch import nn
 from torchdiffeq import odeint
 
-from mosim_ray.model.actuation import known_moments
+from mosim_ray.model.actuation import force_unit, known_moments
 from mosim_ray.model.config import ModelConfig
 from mosim_ray.model.integrators import resolve_method, rk4
 from mosim_ray.model.joint_limits import JointLimits
 from mosim_ray.model.nets import MLP, ResNet, count_parameters
+from mosim_ray.model.soft_limits import SoftLimits
 from mosim_ray.model.state import Normalizer, StateLayout
 from mosim_ray.tasks.spec import TaskSpec
 
@@ -178,6 +179,7 @@ class MoSimDynamics(ODEDynamics):
             for _ in range(config.n_correctors)
         )
         self.register_buffer("active_correctors", torch.tensor(config.n_correctors))
+        self.soft_limits = SoftLimits(spec, force_unit(spec)) if config.soft_limits else None
         rows, cols = torch.tril_indices(n, n)
         self.register_buffer("diag_mask", (rows == cols), persistent=False)
         # where the network's flat output goes in a row-major [nv, nv]
@@ -213,7 +215,8 @@ class MoSimDynamics(ODEDynamics):
         # the position features are the first columns of the state features, bit for bit
         xq = x[:, : self.layout.q_feature_dim].contiguous() if self.layout.q_feature_dim else None
         force = self.state_encoder(x) + act["tau"]
-        acc = (self._minv(xq, len(q)) @ force.unsqueeze(-1)).squeeze(-1)
+        minv = self._minv(xq, len(q))
+        acc = (minv @ force.unsqueeze(-1)).squeeze(-1)
         k = int(self.active_correctors)
         if k:
             xa = torch.cat([x, act["a"]], dim=-1)
@@ -221,7 +224,7 @@ class MoSimDynamics(ODEDynamics):
             for c in self.correctors[1:k]:
                 corr = corr + c(xa)
             acc = acc + self.norm.acc_std * corr
-        return acc
+        return acc if self.soft_limits is None else self.soft_limits(q, qdot, acc, minv)
 
     @property
     def stages(self) -> int:

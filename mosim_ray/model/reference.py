@@ -64,12 +64,13 @@ def _acceleration(dyn, q, qdot, act):
         return dyn.norm.acc_std * _resnet(dyn.net, x)
     x = _state_features(dyn, q, qdot)
     force = _resnet(dyn.state_encoder, x) + act["tau"]
-    acc = (_minv(dyn, q) @ force.unsqueeze(-1)).squeeze(-1)
+    minv = _minv(dyn, q)
+    acc = (minv @ force.unsqueeze(-1)).squeeze(-1)
     k = int(dyn.active_correctors)
     if k:
         xa = torch.cat([x, act["a"]], dim=-1)
         acc = acc + dyn.norm.acc_std * sum(_resnet(c, xa) for c in dyn.correctors[:k])
-    return acc
+    return acc if dyn.soft_limits is None else dyn.soft_limits(q, qdot, acc, minv)
 
 
 def _minv(dyn, q):

@@ -38,6 +38,8 @@ class Architecture:
     """solver steps per control step (default: MuJoCo's substeps for auto and symplectic)"""
     joint_limits: bool = ModelConfig.joint_limits
     """stop limited joints at their MJCF range (widened to the data's extremes) after every step"""
+    soft_limits: bool = ModelConfig.soft_limits
+    """mosim: push limited joints back as MuJoCo's soft limit constraint does, through Minv"""
     actuation: str = ModelConfig.actuation
     """mosim's tau(a): learned (an MLP of the action) | known (MuJoCo's gear * ctrl, from the MJCF)"""
 

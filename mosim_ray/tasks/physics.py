@@ -36,6 +36,7 @@ def model_facts(model) -> dict:
         "qpos_kinds": qpos_kinds(model),
         "translation_qpos": translation_qpos(model),
         "joint_ranges": joint_ranges(model),
+        "limit_softness": limit_softness(model),
         "actuator_moments": actuator_moments(model),
     }
 
@@ -67,6 +68,27 @@ def joint_ranges(model) -> tuple[tuple[int, int, float, float], ...]:
         if int(model.jnt_type[j]) in (2, 3) and bool(model.jnt_limited[j]):
             low, high = (float(x) for x in model.jnt_range[j])
             out.append((int(model.jnt_qposadr[j]), int(model.jnt_dofadr[j]), low, high))
+    return tuple(out)
+
+
+_DISABLE_CONSTRAINT, _DISABLE_LIMIT, _DISABLE_REFSAFE = 1, 8, 4096  # mujoco.mjtDisableBit
+
+
+def limit_softness(model) -> tuple[tuple[float, ...], ...]:
+    """Per entry of ``joint_ranges(model)``: (solref 0, solref 1, solimp 0..4, margin,
+    dof_invweight0), as MuJoCo's limit constraint uses them (see ``TaskSpec.limit_softness``)."""
+    flags = int(model.opt.disableflags)
+    if flags & (_DISABLE_CONSTRAINT | _DISABLE_LIMIT):
+        return ()
+    out = []
+    for j in range(model.njnt):
+        if int(model.jnt_type[j]) in (2, 3) and bool(model.jnt_limited[j]):
+            ref = [float(x) for x in model.jnt_solref[j]]
+            if ref[0] > 0 and not flags & _DISABLE_REFSAFE:
+                ref[0] = max(ref[0], 2 * float(model.opt.timestep))
+            imp = [float(x) for x in model.jnt_solimp[j]]
+            invweight = float(model.dof_invweight0[model.jnt_dofadr[j]])
+            out.append((*ref, *imp, float(model.jnt_margin[j]), invweight))
     return tuple(out)
 
 

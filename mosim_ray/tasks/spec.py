@@ -52,6 +52,11 @@ class TaskSpec:
     joint_ranges: tuple[tuple[int, int, float, float], ...] = ()
     """(qpos index, qvel index, low, high) of each limited hinge or slide joint, from the MJCF:
     the range MuJoCo's constraint keeps it in (``ModelConfig.joint_limits`` stops joints there)."""
+    limit_softness: tuple[tuple[float, ...], ...] = ()
+    """Per entry of ``joint_ranges``, how MuJoCo's soft limit constraint pushes back: (solref 0,
+    solref 1, solimp 0..4, margin, dof_invweight0), solref's time constant already raised to twice
+    the time step as MuJoCo does; empty when the model's limits are disabled
+    (``ModelConfig.soft_limits`` needs them)."""
     actuator_moments: tuple[tuple[int, float], ...] = ()
     """(qvel index, generalized force per unit of control) of each actuator, in actuator order,
     when every actuator is a plain motor (one hinge or slide joint, no activation dynamics, a fixed
@@ -110,7 +115,12 @@ class TaskSpec:
         return cls(**v)
 
 
-_ADDED = {"has_termination": False, "joint_ranges": (), "actuator_moments": ()}
+_ADDED = {
+    "has_termination": False,
+    "joint_ranges": (),
+    "limit_softness": (),
+    "actuator_moments": (),
+}
 """Fields added after checkpoint format 2, with the default ``to_json`` leaves out."""
 
 
