@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import mujoco
 import numpy as np
 import pytest
 import torch
 
 from mosim_ray.model.config import ModelConfig
+from mosim_ray.model.damping import implicit_damping
 from mosim_ray.model.dynamics import build_dynamics
 from mosim_ray.model.world_model import WorldModel
 from mosim_ray.tasks.registry import get_spec, make_simulator
@@ -65,6 +67,39 @@ def test_known_actuation_has_no_action_encoder_and_trains():
     assert dyn.loss(states, actions, weights).item() < 0.5 * first
 
 
+@pytest.mark.parametrize("task", ["reacher-easy", "cheetah-run"])
+def test_implicit_damping_is_mujocos_velocity_step(task):
+    """MuJoCo's semi-implicit Euler with damping takes qvel' = qvel + h (M + h B)^-1 f; given its
+    Minv and qacc = Minv f, ``implicit_damping`` gives the same step."""
+    physics = make_simulator(task, seed=0).physics
+    m, d = physics.model.ptr, physics.data.ptr
+    spec = get_spec(task)
+    assert spec.implicit_damping and len(spec.dof_damping) == spec.nv
+    rng = np.random.default_rng(0)
+    d.qvel[:] = rng.normal(0, 2, m.nv)
+    d.ctrl[:] = rng.uniform(-1, 1, m.nu)
+    mujoco.mj_forward(m, d)
+    minv = np.zeros((m.nv, m.nv))
+    mujoco.mj_solveM(m, d, minv, np.eye(m.nv))
+    qvel, qacc, h = d.qvel.copy(), d.qacc.copy(), m.opt.timestep
+    mujoco.mj_step(m, d)
+    damping = torch.tensor(spec.dof_damping, dtype=torch.float64)
+    acc = implicit_damping(torch.tensor(qacc[None]), torch.tensor(minv[None]), damping, h)
+    np.testing.assert_allclose(qvel + h * acc[0].numpy(), d.qvel, rtol=1e-9, atol=1e-9)
+    assert not np.allclose(qvel + h * qacc, d.qvel)  # the damping step matters here
+
+
+def test_known_physics_starts_minv_at_mujocos_scale():
+    """With the actuation known, a fresh Minv's diagonal is MuJoCo's dof_invweight0 in the
+    model's units of force (max |gear|), about 20,740 * 0.05 for the reacher's wrist, within
+    what a fresh network's L (near, not at, the identity) puts on it."""
+    torch.manual_seed(0)
+    dyn = WorldModel.create(ModelConfig(task="reacher-easy", actuation="known")).dynamics
+    diag = torch.diagonal(dyn.minv(torch.zeros(1, 2)), dim1=1, dim2=2)[0]
+    want = torch.tensor(get_spec("reacher-easy").dof_invweight0) * 0.05
+    torch.testing.assert_close(diag, want.float(), rtol=0.5, atol=0)
+
+
 def test_known_actuation_round_trips(tmp_path):
     wm = WorldModel.create(ModelConfig(task="cheetah-run", actuation="known"))
     state = np.zeros((2, wm.spec.state_dim), np.float32)
@@ -81,5 +116,7 @@ def test_known_actuation_refused_where_it_is_not_known():
         build_dynamics(spec, ModelConfig(task="reacher-easy", actuation="known"))
     with pytest.raises(ValueError, match="mosim option"):
         ModelConfig(task="reacher-easy", kind="structure_free", actuation="known")
+    with pytest.raises(ValueError, match="known_damping is a mosim option"):
+        ModelConfig(task="reacher-easy", known_damping=True)
     with pytest.raises(ValueError, match="unknown actuation"):
         ModelConfig(task="reacher-easy", actuation="exact")

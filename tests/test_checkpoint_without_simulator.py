@@ -197,6 +197,7 @@ def test_format_1_loads_with_mujoco_and_upgrades_to_the_shipped_config(tmp_path)
     # MuJoCo's spec now also lists joint ranges, their softness and actuator moments, fields
     # added after the shipped models were saved
     added = {"joint_ranges": (), "limit_softness": (), "actuator_moments": ()}
+    added |= {"dof_invweight0": (), "dof_damping": (), "implicit_damping": False}
     assert old.spec.joint_ranges == ((1, 1, -2.792526803190927, 2.792526803190927),)
     assert old.spec.actuator_moments == ((0, 0.05), (1, 0.05))
     assert len(old.spec.limit_softness) == 1
@@ -208,6 +209,8 @@ def test_format_1_loads_with_mujoco_and_upgrades_to_the_shipped_config(tmp_path)
     assert upgraded["spec"].pop("joint_ranges") == [[1, 1, -2.792526803190927, 2.792526803190927]]
     assert upgraded["spec"].pop("actuator_moments") == [[0, 0.05], [1, 0.05]]
     assert len(upgraded["spec"].pop("limit_softness")) == 1
+    for key in ("dof_invweight0", "dof_damping", "implicit_damping"):
+        upgraded["spec"].pop(key)
     assert upgraded == json.loads((PRETRAINED_DIR / "reacher-easy" / "config.json").read_text())
     np.testing.assert_array_equal(WorldModel.load(ck).rollout(s, a), shipped.rollout(s, a))
 

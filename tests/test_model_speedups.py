@@ -72,6 +72,7 @@ def test_shipped_models_predict_as_the_reference_bit_for_bit(name):
         {"task": "acrobot-swingup", "method": "euler", "substeps": 2},
         {"task": "cheetah-run", "actuation": "known"},
         {"task": "walker-walk", "soft_limits": True, "actuation": "known"},
+        {"task": "reacher-easy", "actuation": "known", "soft_limits": True, "known_damping": True},
     ],
     ids=lambda c: "-".join(map(str, c.values())),
 )

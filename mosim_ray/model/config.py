@@ -58,6 +58,10 @@ class ModelConfig:
     Minv, with the MJCF's solref, solimp and margin (``model/soft_limits.py``); exact given the
     true Minv and unconstrained acceleration, where ``joint_limits`` is a hard stop; needs
     ``actuation: known``"""
+    known_damping: bool = False
+    """mosim: the MJCF's joint damping as MuJoCo applies it (a force -damping * qdot, integrated
+    implicitly where MuJoCo's Euler does, ``model/damping.py``) besides the learned forces; needs
+    ``actuation: known``"""
     actuation: str = "learned"
     """mosim's tau(a): learned (an MLP of the action, the paper's) | known (the generalized force
     MuJoCo applies, ``gear * gain * ctrl`` on each motor's joint, read from the MJCF: zero on
@@ -88,11 +92,12 @@ class ModelConfig:
                 "soft_limits is a mosim option (it needs the learned Minv) and replaces "
                 "joint_limits' hard stops: use one of the two"
             )
-        if self.soft_limits and self.actuation != "known":
-            raise ValueError(
-                "soft_limits needs actuation: known (the limit law is in physical units of force, "
-                "which only the known actuation gives the learned Minv)"
-            )
+        for name in ("soft_limits", "known_damping"):
+            if getattr(self, name) and (self.kind != "mosim" or self.actuation != "known"):
+                raise ValueError(
+                    f"{name} is a mosim option and needs actuation: known (the law is in "
+                    "physical units of force, which only the known actuation gives the learned Minv)"
+                )
         if (self.substeps is not None and self.substeps < 1) or self.max_solver_steps < 1:
             raise ValueError("substeps and max_solver_steps must be >= 1")
         if self.correctors is not None and self.correctors < 0:

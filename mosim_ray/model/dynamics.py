@@ -14,12 +14,11 @@ import torch
 from torch import nn
 from torchdiffeq import odeint
 
-from mosim_ray.model.actuation import force_unit, known_moments
+from mosim_ray.model.actuation import KnownPhysics
 from mosim_ray.model.config import ModelConfig
 from mosim_ray.model.integrators import resolve_method, rk4
 from mosim_ray.model.joint_limits import JointLimits
 from mosim_ray.model.nets import MLP, ResNet, count_parameters
-from mosim_ray.model.soft_limits import SoftLimits
 from mosim_ray.model.state import Normalizer, StateLayout
 from mosim_ray.tasks.spec import TaskSpec
 
@@ -155,10 +154,9 @@ class MoSimDynamics(ODEDynamics):
     """d(qdot)/dt = Minv(q) [b(q, qdot) + tau(a)] + sum_k corrector_k(s, a).
 
     Minv = S (L L^T + eps I) S with L lower-triangular with a positive diagonal (softplus) and S a
-    fixed diagonal scale from the data, so Minv is symmetric positive definite for every input.
-    tau(a) is an MLP of the action, or (``actuation: known``) MuJoCo's own: tau = c B a_clamped,
-    B [nv, nu] the motors' moments from the MJCF and c = 1 / max |B| a scalar (a per-dof scale
-    would leave Minv non-symmetric), so the learned Minv carries the physical one times 1 / c.
+    fixed diagonal scale, so Minv is symmetric positive definite for every input. tau(a) is an MLP
+    of the action (S from the data), or with ``actuation: known`` the force MuJoCo applies, with
+    its damping and soft limits where asked (``model/actuation.py``: S from MuJoCo's qpos0).
     """
 
     EPS = 1e-3
@@ -171,7 +169,8 @@ class MoSimDynamics(ODEDynamics):
         self.state_encoder = ResNet(fs, n, size.state_blocks, size.state_width)
         self.known_actuation = config.actuation == "known"
         if self.known_actuation:
-            self.register_buffer("moments", known_moments(spec), persistent=False)
+            h = self.dt / self.substeps if self.method == "symplectic" else None
+            self.known = KnownPhysics(spec, config, h)
         else:
             self.action_encoder = MLP(spec.nu, n, size.action_layers, size.action_width)
         self.correctors = nn.ModuleList(
@@ -179,7 +178,6 @@ class MoSimDynamics(ODEDynamics):
             for _ in range(config.n_correctors)
         )
         self.register_buffer("active_correctors", torch.tensor(config.n_correctors))
-        self.soft_limits = SoftLimits(spec, force_unit(spec)) if config.soft_limits else None
         rows, cols = torch.tril_indices(n, n)
         self.register_buffer("diag_mask", (rows == cols), persistent=False)
         # where the network's flat output goes in a row-major [nv, nv]
@@ -199,15 +197,17 @@ class MoSimDynamics(ODEDynamics):
         # the tensor a value sits, and predictions stay bit for bit what they were.)
         flat = torch.where(self.diag_mask, nn.functional.softplus(flat + 0.5413) + self.EPS, flat)
         L = flat.new_zeros(batch, n * n).index_copy(1, self.tril_flat, flat).view(batch, n, n)
-        s = self.norm.acc_std.sqrt()
+        s = self.known.minv_scale if self.known_actuation else self.norm.acc_std.sqrt()
         m = s[:, None] * (L @ L.transpose(1, 2) + self.EPS * self.eye) * s[None, :]
         return 0.5 * (m + m.transpose(1, 2))  # exactly symmetric in floating point too
 
     def prepare_action(self, action):
         a = self.norm.action(action)
         if self.known_actuation:
-            ctrl = torch.clamp(action, self.norm.action_low, self.norm.action_high)
-            return {"a": a, "tau": ctrl @ self.moments.T}
+            return {
+                "a": a,
+                "tau": self.known.tau(action, self.norm.action_low, self.norm.action_high),
+            }
         return {"a": a, "tau": self.action_encoder(a)}
 
     def acceleration(self, q, qdot, act):
@@ -215,6 +215,8 @@ class MoSimDynamics(ODEDynamics):
         # the position features are the first columns of the state features, bit for bit
         xq = x[:, : self.layout.q_feature_dim].contiguous() if self.layout.q_feature_dim else None
         force = self.state_encoder(x) + act["tau"]
+        if self.known_actuation:
+            force = force + self.known.passive(qdot)
         minv = self._minv(xq, len(q))
         acc = (minv @ force.unsqueeze(-1)).squeeze(-1)
         k = int(self.active_correctors)
@@ -224,7 +226,7 @@ class MoSimDynamics(ODEDynamics):
             for c in self.correctors[1:k]:
                 corr = corr + c(xa)
             acc = acc + self.norm.acc_std * corr
-        return acc if self.soft_limits is None else self.soft_limits(q, qdot, acc, minv)
+        return self.known.finish(q, qdot, acc, minv) if self.known_actuation else acc
 
     @property
     def stages(self) -> int:

@@ -64,13 +64,15 @@ def _acceleration(dyn, q, qdot, act):
         return dyn.norm.acc_std * _resnet(dyn.net, x)
     x = _state_features(dyn, q, qdot)
     force = _resnet(dyn.state_encoder, x) + act["tau"]
+    if dyn.known_actuation:
+        force = force + dyn.known.passive(qdot)
     minv = _minv(dyn, q)
     acc = (minv @ force.unsqueeze(-1)).squeeze(-1)
     k = int(dyn.active_correctors)
     if k:
         xa = torch.cat([x, act["a"]], dim=-1)
         acc = acc + dyn.norm.acc_std * sum(_resnet(c, xa) for c in dyn.correctors[:k])
-    return acc if dyn.soft_limits is None else dyn.soft_limits(q, qdot, acc, minv)
+    return dyn.known.finish(q, qdot, acc, minv) if dyn.known_actuation else acc
 
 
 def _minv(dyn, q):
@@ -83,7 +85,7 @@ def _minv(dyn, q):
     L = flat.new_zeros(len(q), n, n)
     L[:, rows, cols] = flat
     eye = torch.eye(n, dtype=flat.dtype, device=flat.device)
-    s = dyn.norm.acc_std.sqrt()
+    s = dyn.known.minv_scale if dyn.known_actuation else dyn.norm.acc_std.sqrt()
     m = s[:, None] * (L @ L.transpose(1, 2) + dyn.EPS * eye) * s[None, :]
     return 0.5 * (m + m.transpose(1, 2))
 

@@ -40,6 +40,8 @@ class Architecture:
     """stop limited joints at their MJCF range (widened to the data's extremes) after every step"""
     soft_limits: bool = ModelConfig.soft_limits
     """mosim: push limited joints back as MuJoCo's soft limit constraint does, through Minv"""
+    known_damping: bool = ModelConfig.known_damping
+    """mosim: the MJCF's joint damping as MuJoCo applies it (implicit where its Euler is)"""
     actuation: str = ModelConfig.actuation
     """mosim's tau(a): learned (an MLP of the action) | known (MuJoCo's gear * ctrl, from the MJCF)"""
 

@@ -38,6 +38,7 @@ def model_facts(model) -> dict:
         "joint_ranges": joint_ranges(model),
         "limit_softness": limit_softness(model),
         "actuator_moments": actuator_moments(model),
+        **damping_facts(model),
     }
 
 
@@ -72,6 +73,22 @@ def joint_ranges(model) -> tuple[tuple[int, int, float, float], ...]:
 
 
 _DISABLE_CONSTRAINT, _DISABLE_LIMIT, _DISABLE_REFSAFE = 1, 8, 4096  # mujoco.mjtDisableBit
+_DISABLE_DAMPER, _DISABLE_EULERDAMP = 64, 32768
+
+
+def damping_facts(model) -> dict:
+    """``dof_invweight0``, ``dof_damping`` and ``implicit_damping`` of ``TaskSpec``."""
+    damping = [float(x) for x in model.dof_damping]
+    flags = int(model.opt.disableflags)
+    if flags & _DISABLE_DAMPER or not any(damping):
+        damping = []
+    return {
+        "dof_invweight0": tuple(float(x) for x in model.dof_invweight0),
+        "dof_damping": tuple(damping),
+        "implicit_damping": bool(damping)
+        and integrator_name(model) == "euler"
+        and not flags & _DISABLE_EULERDAMP,
+    }
 
 
 def limit_softness(model) -> tuple[tuple[float, ...], ...]:

@@ -57,6 +57,14 @@ class TaskSpec:
     solref 1, solimp 0..4, margin, dof_invweight0), solref's time constant already raised to twice
     the time step as MuJoCo does; empty when the model's limits are disabled
     (``ModelConfig.soft_limits`` needs them)."""
+    dof_invweight0: tuple[float, ...] = ()
+    """[nv] MuJoCo's ``dof_invweight0``: the inverse mass matrix's diagonal at qpos0 (the scale a
+    MoSim with known actuation starts its Minv at)."""
+    dof_damping: tuple[float, ...] = ()
+    """[nv] joint damping from the MJCF (force -damping * qdot); empty where there is none."""
+    implicit_damping: bool = False
+    """MuJoCo integrates that damping implicitly: semi-implicit Euler with ``eulerdamp``, the
+    velocity step taken with (M + h diag(damping))^-1 in place of Minv."""
     actuator_moments: tuple[tuple[int, float], ...] = ()
     """(qvel index, generalized force per unit of control) of each actuator, in actuator order,
     when every actuator is a plain motor (one hinge or slide joint, no activation dynamics, a fixed
@@ -119,6 +127,9 @@ _ADDED = {
     "has_termination": False,
     "joint_ranges": (),
     "limit_softness": (),
+    "dof_invweight0": (),
+    "dof_damping": (),
+    "implicit_damping": False,
     "actuator_moments": (),
 }
 """Fields added after checkpoint format 2, with the default ``to_json`` leaves out."""
