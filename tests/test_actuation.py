@@ -114,9 +114,9 @@ def test_known_actuation_refused_where_it_is_not_known():
     spec = dataclasses.replace(get_spec("reacher-easy"), actuator_moments=())
     with pytest.raises(ValueError, match="actuation: known needs them"):
         build_dynamics(spec, ModelConfig(task="reacher-easy", actuation="known"))
-    with pytest.raises(ValueError, match="mosim option"):
+    with pytest.raises(ValueError, match="mosim options"):
         ModelConfig(task="reacher-easy", kind="structure_free", actuation="known")
-    with pytest.raises(ValueError, match="known_damping is a mosim option"):
+    with pytest.raises(ValueError, match="known_damping needs actuation: known"):
         ModelConfig(task="reacher-easy", known_damping=True)
     with pytest.raises(ValueError, match="unknown actuation"):
         ModelConfig(task="reacher-easy", actuation="exact")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import mujoco
 import numpy as np
@@ -50,11 +51,10 @@ def test_given_the_true_minv_the_limit_forces_are_mujocos(task):
 
 
 def test_spec_limit_softness_is_mujocos():
-    ((ref0, ref1, *imp, margin, invweight),) = get_spec("reacher-easy").limit_softness
+    ((ref0, ref1, *imp, margin),) = get_spec("reacher-easy").limit_softness
     model = make_simulator("reacher-easy", seed=0).physics.model
     assert ref0 == 2 * model.opt.timestep == 0.04  # solref's 0.02, raised as MuJoCo does
     assert ref1 == 1.0 and imp == [0.9, 0.95, 0.001, 0.5, 2.0] and margin == 0.0
-    assert invweight == pytest.approx(model.dof_invweight0[1])
 
 
 def test_the_law_acts_past_the_range_only(tmp_path):
@@ -91,7 +91,25 @@ def test_soft_limits_refused_where_they_cannot_work():
         WorldModel.create(ModelConfig(task="acrobot-swingup", soft_limits=True, actuation="known"))
     with pytest.raises(ValueError, match="needs actuation: known"):
         ModelConfig(task="reacher-easy", soft_limits=True)
-    with pytest.raises(ValueError, match="mosim option"):
+    with pytest.raises(ValueError, match="mosim options"):
         ModelConfig(task="reacher-easy", kind="structure_free", soft_limits=True)
     with pytest.raises(ValueError, match="use one of the two"):
-        ModelConfig(task="reacher-easy", soft_limits=True, joint_limits=True)
+        ModelConfig(task="reacher-easy", soft_limits=True, joint_limits=True, actuation="known")
+
+
+def test_a_checkpoint_with_nine_softness_fields_loads_the_same(tmp_path):
+    """Checkpoints of 2026-11-30 stored each limit's dof_invweight0 as a ninth softness field
+    (the spec's ``dof_invweight0`` holds it); they load to the same spec and predictions."""
+    wm = WorldModel.create(ModelConfig(task="reacher-easy", actuation="known", soft_limits=True))
+    wm.save(tmp_path / "model")
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    invweight = config["spec"]["dof_invweight0"]
+    config["spec"]["limit_softness"] = [
+        e + [invweight[1]] for e in config["spec"]["limit_softness"]
+    ]
+    (tmp_path / "model" / "config.json").write_text(json.dumps(config))
+    old = WorldModel.load(tmp_path / "model")
+    assert old.spec == wm.spec
+    past = np.array([[0.0, 2.85, 0.0, 5.0]], np.float32)
+    action = np.array([[[0.0, 1.0]]], np.float32)
+    np.testing.assert_array_equal(old.rollout(past, action), wm.rollout(past, action))

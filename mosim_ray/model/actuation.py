@@ -59,8 +59,8 @@ class KnownPhysics(nn.Module):
         return torch.clamp(action, low, high) @ self.moments.T
 
     def passive(self, qdot: torch.Tensor) -> torch.Tensor:
-        """The damping force [B, nv] (zero without ``known_damping``)."""
-        return -self.damping * qdot if self.damped else torch.zeros_like(qdot)
+        """The damping force [B, nv] (callers add it only where ``damped``)."""
+        return -self.damping * qdot
 
     def finish(self, q, qdot, acc, minv) -> torch.Tensor:
         """The acceleration of every other force [B, nv] -> with the limits' push and the

@@ -85,18 +85,20 @@ class ModelConfig:
             raise ValueError(
                 f"unknown actuation {self.actuation!r}; known: {', '.join(ACTUATIONS)}"
             )
-        if self.actuation == "known" and self.kind != "mosim":
-            raise ValueError(f"actuation: known is a mosim option, not {self.kind}'s")
-        if self.soft_limits and (self.kind != "mosim" or self.joint_limits):
+        known = {"actuation: known": self.actuation == "known", "soft_limits": self.soft_limits}
+        used = [name for name, on in (known | {"known_damping": self.known_damping}).items() if on]
+        if used and self.kind != "mosim":
             raise ValueError(
-                "soft_limits is a mosim option (it needs the learned Minv) and replaces "
-                "joint_limits' hard stops: use one of the two"
+                f"{', '.join(used)}: mosim options (they act through its learned Minv), "
+                f"not {self.kind}'s"
             )
+        if self.soft_limits and self.joint_limits:
+            raise ValueError("soft_limits replaces joint_limits' hard stops: use one of the two")
         for name in ("soft_limits", "known_damping"):
-            if getattr(self, name) and (self.kind != "mosim" or self.actuation != "known"):
+            if getattr(self, name) and self.actuation != "known":
                 raise ValueError(
-                    f"{name} is a mosim option and needs actuation: known (the law is in "
-                    "physical units of force, which only the known actuation gives the learned Minv)"
+                    f"{name} needs actuation: known (the law is in physical units of force, "
+                    "which only the known actuation gives the learned Minv)"
                 )
         if (self.substeps is not None and self.substeps < 1) or self.max_solver_steps < 1:
             raise ValueError("substeps and max_solver_steps must be >= 1")

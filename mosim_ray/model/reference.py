@@ -50,9 +50,9 @@ def reference_rollout(dyn: ODEDynamics, state0: torch.Tensor, actions: torch.Ten
 
 
 def _prepare_action(dyn, action):
-    a = dyn.norm.action(action)
     if isinstance(dyn, MoSimDynamics) and dyn.known_actuation:
         return dyn.prepare_action(action)  # a product with a fixed matrix: nothing to speed up
+    a = dyn.norm.action(action)
     if isinstance(dyn, MoSimDynamics):
         return {"a": a, "tau": _mlp(dyn.action_encoder, a)}
     return {"a": a}
@@ -64,7 +64,7 @@ def _acceleration(dyn, q, qdot, act):
         return dyn.norm.acc_std * _resnet(dyn.net, x)
     x = _state_features(dyn, q, qdot)
     force = _resnet(dyn.state_encoder, x) + act["tau"]
-    if dyn.known_actuation:
+    if dyn.known_actuation and dyn.known.damped:
         force = force + dyn.known.passive(qdot)
     minv = _minv(dyn, q)
     acc = (minv @ force.unsqueeze(-1)).squeeze(-1)

@@ -29,7 +29,8 @@ class SoftLimits(nn.Module):
         """``force_unit``: the physical generalized force the model's unit of force stands for
         (its Minv is the physical one times this; ``actuation.force_unit``)."""
         super().__init__()
-        if not spec.joint_ranges or len(spec.limit_softness) != len(spec.joint_ranges):
+        limits = len(spec.joint_ranges)
+        if not limits or len(spec.limit_softness) != limits or len(spec.dof_invweight0) != spec.nv:
             raise ValueError(
                 f"task {spec.name!r}: its spec lists no soft joint limits (no limited hinge or "
                 "slide joint, limits disabled in the MJCF, or a checkpoint written before specs "
@@ -37,7 +38,8 @@ class SoftLimits(nn.Module):
             )
         q_idx, v_idx, low, high = zip(*spec.joint_ranges, strict=True)
         p = torch.tensor(spec.limit_softness, dtype=torch.float64)
-        ref0, ref1, dmin, dmax, width, mid, power, margin, invweight = p.T
+        ref0, ref1, dmin, dmax, width, mid, power, margin = p.T
+        invweight = torch.tensor(spec.dof_invweight0, dtype=torch.float64)[list(v_idx)]
         dmin, dmax = dmin.clamp(_MINIMP, _MAXIMP), dmax.clamp(_MINIMP, _MAXIMP)
         stiff = ref0 > 0
         # positive solref: (time constant, damping ratio); negative: (-stiffness, -damping)

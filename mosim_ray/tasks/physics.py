@@ -92,8 +92,8 @@ def damping_facts(model) -> dict:
 
 
 def limit_softness(model) -> tuple[tuple[float, ...], ...]:
-    """Per entry of ``joint_ranges(model)``: (solref 0, solref 1, solimp 0..4, margin,
-    dof_invweight0), as MuJoCo's limit constraint uses them (see ``TaskSpec.limit_softness``)."""
+    """Per entry of ``joint_ranges(model)``: (solref 0, solref 1, solimp 0..4, margin), as MuJoCo's
+    limit constraint uses them (see ``TaskSpec.limit_softness``)."""
     flags = int(model.opt.disableflags)
     if flags & (_DISABLE_CONSTRAINT | _DISABLE_LIMIT):
         return ()
@@ -104,8 +104,7 @@ def limit_softness(model) -> tuple[tuple[float, ...], ...]:
             if ref[0] > 0 and not flags & _DISABLE_REFSAFE:
                 ref[0] = max(ref[0], 2 * float(model.opt.timestep))
             imp = [float(x) for x in model.jnt_solimp[j]]
-            invweight = float(model.dof_invweight0[model.jnt_dofadr[j]])
-            out.append((*ref, *imp, float(model.jnt_margin[j]), invweight))
+            out.append((*ref, *imp, float(model.jnt_margin[j])))
     return tuple(out)
 
 

@@ -54,9 +54,9 @@ class TaskSpec:
     the range MuJoCo's constraint keeps it in (``ModelConfig.joint_limits`` stops joints there)."""
     limit_softness: tuple[tuple[float, ...], ...] = ()
     """Per entry of ``joint_ranges``, how MuJoCo's soft limit constraint pushes back: (solref 0,
-    solref 1, solimp 0..4, margin, dof_invweight0), solref's time constant already raised to twice
-    the time step as MuJoCo does; empty when the model's limits are disabled
-    (``ModelConfig.soft_limits`` needs them)."""
+    solref 1, solimp 0..4, margin), solref's time constant already raised to twice the time step as
+    MuJoCo does; empty when the model's limits are disabled (``ModelConfig.soft_limits`` needs
+    them; its regulariser scales with the dof's ``dof_invweight0``)."""
     dof_invweight0: tuple[float, ...] = ()
     """[nv] MuJoCo's ``dof_invweight0``: the inverse mass matrix's diagonal at qpos0 (the scale a
     MoSim with known actuation starts its Minv at)."""
@@ -116,12 +116,16 @@ class TaskSpec:
                 f"fields: {', '.join(fields)}"
             )
         v = {k: _tuples(x) for k, x in d.items()}
+        # checkpoints of 2026-11-30 carried each limit's dof_invweight0 as a ninth field
+        v["limit_softness"] = tuple(e[:_SOFTNESS_FIELDS] for e in v.get("limit_softness", ()))
         v["action_low"] = tuple(-math.inf if x is None else float(x) for x in v["action_low"])
         v["action_high"] = tuple(math.inf if x is None else float(x) for x in v["action_high"])
         if "obs_keys" in v:
             v["obs_keys"] = tuple((str(k), int(n)) for k, n in v["obs_keys"])
         return cls(**v)
 
+
+_SOFTNESS_FIELDS = 8  # solref 0..1, solimp 0..4, margin
 
 _ADDED = {
     "has_termination": False,
