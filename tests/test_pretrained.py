@@ -1,6 +1,8 @@
 """The shipped checkpoints: small, load by name on CPU, and predict real MuJoCo far better than the
 constant-state floor on fresh real data they never saw."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -8,8 +10,7 @@ from mosim_ray import WorldModel
 from mosim_ray.data import EpisodeCollector, ProcessConfig
 from mosim_ray.model.world_model import PRETRAINED_DIR
 
-TASKS = ["reacher-easy", "acrobot-swingup", "cheetah-run"]
-SHIPPED = TASKS + [f"{t}-structure_free" for t in TASKS]
+SHIPPED = sorted(json.loads((PRETRAINED_DIR / "manifest.json").read_text()))
 
 
 def test_shipped_models_are_small():
@@ -41,4 +42,18 @@ def test_a_task_without_its_own_model_falls_back_to_its_robots_mosim_model():
     assert shipped_model("reacher-hard") == "pretrained/reacher-easy"  # not the baseline
     assert shipped_model("cheetah-run") == "pretrained/cheetah-run"
     with pytest.raises(ValueError, match="no shipped model"):
-        shipped_model("walker-walk")
+        shipped_model("humanoid-walk")
+
+
+def test_shipped_models_are_the_manifests():
+    """Each shipped folder is seed 0 of the equal-budget experiment its manifest entry names,
+    byte for byte (``benchmarks/ship_pretrained.py --check``)."""
+    import importlib.util
+
+    from mosim_ray.model.world_model import PRETRAINED_DIR as shipped_dir
+
+    path = shipped_dir.parents[1] / "benchmarks" / "ship_pretrained.py"
+    spec = importlib.util.spec_from_file_location("ship_pretrained", path)
+    ship = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ship)
+    assert ship.check() == []
