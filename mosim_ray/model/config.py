@@ -85,8 +85,12 @@ class ModelConfig:
             raise ValueError(
                 f"unknown actuation {self.actuation!r}; known: {', '.join(ACTUATIONS)}"
             )
-        known = {"actuation: known": self.actuation == "known", "soft_limits": self.soft_limits}
-        used = [name for name, on in (known | {"known_damping": self.known_damping}).items() if on]
+        options = {
+            "actuation: known": self.actuation == "known",
+            "soft_limits": self.soft_limits,
+            "known_damping": self.known_damping,
+        }
+        used = [name for name, on in options.items() if on]
         if used and self.kind != "mosim":
             raise ValueError(
                 f"{', '.join(used)}: mosim options (they act through its learned Minv), "
