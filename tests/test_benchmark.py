@@ -111,3 +111,47 @@ def test_test_sets_default_to_random_and_the_policy_set_when_a_policy_is_given()
     assert BenchmarkConfig(test_sets=("policy",), policy="runs/p").sets == ("policy",)
     with pytest.raises(ValueError, match="needs --policy"):
         BenchmarkConfig(test_sets=("policy",))
+
+
+def _saved_sac_module(folder, seed: int) -> str:
+    """A real (untrained) SAC RLModule for reacher-easy's 6 observations and 2 actions, saved as
+    RLlib saves one."""
+    import gymnasium as gym
+    import torch
+    from ray.rllib.algorithms.sac.torch.default_sac_torch_rl_module import (
+        DefaultSACTorchRLModule,
+    )
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+
+    from mosim_ray.sac.critic import ConcatQSACCatalog
+
+    torch.manual_seed(seed)
+    spec = RLModuleSpec(
+        module_class=DefaultSACTorchRLModule,
+        catalog_class=ConcatQSACCatalog,
+        observation_space=gym.spaces.Box(-np.inf, np.inf, (6,), np.float32),
+        action_space=gym.spaces.Box(-1.0, 1.0, (2,), np.float32),
+        model_config={"fcnet_hiddens": [8], "twin_q": True},
+    )
+    spec.build().save_to_path(str(folder))
+    return str(folder)
+
+
+def test_a_policy_test_set_is_built_once_and_reused_only_for_its_policy(tmp_path):
+    from dataclasses import replace
+
+    from mosim_ray.runs.benchmark import BenchmarkConfig, test_set
+
+    first = _saved_sac_module(tmp_path / "first", seed=0)
+    config = BenchmarkConfig(
+        test_sets=("policy",), policy=first, episodes=2, steps=40, burn_in=5, horizons=(3,)
+    )
+    data = test_set(config, "policy", tmp_path / "sets" / "policy")
+    assert len(data.episodes) == 2 and len(data.episodes[0].actions) == 35
+    actions = np.concatenate([ep.actions for ep in data.episodes])
+    assert np.isfinite(actions).all() and actions.std() > 0  # the policy's, with its noise
+    again = test_set(config, "policy", tmp_path / "sets" / "policy")  # reused as it was
+    np.testing.assert_array_equal(again.episodes[0].states, data.episodes[0].states)
+    other = _saved_sac_module(tmp_path / "other", seed=1)
+    with pytest.raises(ValueError, match="made by another policy"):
+        test_set(replace(config, policy=other), "policy", tmp_path / "sets" / "policy")

@@ -52,10 +52,14 @@ def test_an_experiment_input_names_an_experiment_beside_it(tmp_path):
     (tmp_path / "bad.yaml").write_text(judge(tmp_path, BOTH.replace("name: model}", "name: nope}")))
     with pytest.raises(ConfigError, match="no experiment"):
         load_experiment(tmp_path / "bad.yaml")
-    extra = BOTH.replace("{name: model}", "{name: model, seed: 3}")
-    (tmp_path / "bad.yaml").write_text(judge(tmp_path, extra))
-    with pytest.raises(ConfigError, match="an experiment input's run is"):
-        load_experiment(tmp_path / "bad.yaml")
+    pinned = BOTH.replace("{name: model}", "{name: model, seed: 3}")
+    (tmp_path / "pinned.yaml").write_text(judge(tmp_path, pinned))
+    assert load_experiment(tmp_path / "pinned.yaml").inputs["again"].experiment_seed(0) == 3
+    assert exp.inputs["again"].experiment_seed(5) == 5
+    for extra in ("{name: model, seeds: 3}", "{name: model, seed: -1}", "{name: model, seed: x}"):
+        (tmp_path / "bad.yaml").write_text(judge(tmp_path, BOTH.replace("{name: model}", extra)))
+        with pytest.raises(ConfigError, match="an experiment input's run is"):
+            load_experiment(tmp_path / "bad.yaml")
     (tmp_path / "model.yaml").write_text(MODEL + "grid: {field: threads, values: [1, 2]}\n")
     (tmp_path / "bad.yaml").write_text(judge(tmp_path, BOTH))
     with pytest.raises(ConfigError, match="has a grid"):
@@ -91,6 +95,19 @@ def test_a_benchmark_judges_another_experiments_model_of_the_same_seed(
         assert figures[f"{test_set}/constant/mse_h4"] != figures[f"{test_set}/mosim/mse_h4"]
     assert figures["ou/mosim/mse_h4"] != figures["poisson/mosim/mse_h4"]  # different actions
     assert (tmp_path / "test_sets" / "ou").is_dir() and (tmp_path / "test_sets" / "random").is_dir()
+
+    # an input pinned to seed 0 of the model is that run for seed 1 too
+    pinned = BOTH.replace(
+        "{name: model}, output: model, field", "{name: model, seed: 0}, output: model, field"
+    )
+    (tmp_path / "pinned.yaml").write_text(judge(tmp_path / "test_sets", pinned))
+    run_seed(load_experiment(tmp_path / "pinned.yaml"), 1, results=results, work=work)
+    (one,) = load_seed_files("pinned", results)
+    assert one["inputs"]["again"]["path"] == str(run / "model")
+    assert one["inputs"]["checkpoint"]["path"] == str(
+        (work / "model" / "seed1" / "run" / "model").resolve()
+    )
+    assert one["inputs"]["again"]["sha256"] != one["inputs"]["checkpoint"]["sha256"]
 
     rows = generalisation_rows([exp], results)
     assert [(r["test_set"], r["model"]) for r in rows] == [

@@ -71,11 +71,13 @@ def build_inputs(
     work: Path = WORK,
 ) -> dict[str, str]:
     """Each input of the seed built once (a finished one has its ``result.json``); an
-    ``experiment`` input is that experiment's run of the seed (run here if it has no seed file)."""
+    ``experiment`` input is that experiment's run of the seed, or of its pinned seed (run here
+    if it has no seed file)."""
     built: dict[str, str] = {}
     for name, spec in exp.inputs.items():
         if spec.experiment is not None:
-            run = other_seed_run(exp, spec.experiment, seed, results, work, progress)
+            other = spec.experiment_seed(seed)
+            run = other_seed_run(exp, spec.experiment, other, results, work, progress)
             built[name] = str(run / spec.output) if spec.output else str(run)
             continue
         out = (folder / "inputs" / name).resolve()

@@ -12,6 +12,9 @@
                    output: model}
       # or the same seed of another experiment, run first if its seed file is missing:
       # checkpoint: {kind: experiment, run: {name: model_mosim_cheetah-run}, output: model}
+      # or one fixed seed of it, the same for every seed here:
+      # policy: {kind: experiment, run: {name: mosim_on_policy_reacher-hard, seed: 0},
+      #          output: policy}
     report: {task: cheetah-run, arm: mosim_on_policy, steps: [20000, 40000, 100000]}
     grid: {field: time_limit, values: [10, 30, 100]}   # optional: a run per value, per seed,
                                                        # on the seed's inputs (built once)
@@ -43,7 +46,8 @@ class InputSpec:
 
     kind: str
     """a run kind, or ``experiment``: the same seed's run of another experiment (``run:
-    {name: <experiment>}``; ``output`` a path inside its run folder)"""
+    {name: <experiment>}``, or ``{name: <experiment>, seed: N}`` for its seed N whatever the
+    seed here; ``output`` a path inside its run folder)"""
     run: Any = field(default_factory=dict)
     """settings: a mapping, a run file's path, or a list of both (as a sweep's ``run``)"""
     output: str = ""
@@ -59,6 +63,10 @@ class InputSpec:
     def experiment(self) -> str | None:
         """The experiment whose seed this input is (kind ``experiment``), else None."""
         return self.run["name"] if self.kind == EXPERIMENT_INPUT else None
+
+    def experiment_seed(self, seed: int) -> int:
+        """The seed of that experiment this seed's input is: its pinned ``seed``, else ``seed``."""
+        return int(self.run.get("seed", seed))
 
 
 TABLES = ("headline", "choosing", "prediction", "paper", "horizon", "generalisation")
@@ -237,9 +245,17 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def _check_experiment_input(path: Path, name: str, spec: InputSpec) -> None:
     """An ``experiment`` input names an experiment file beside ``path`` (and no other setting)."""
-    if not isinstance(spec.run, dict) or set(spec.run) != {"name"}:
+    pinned = spec.run.get("seed", 0) if isinstance(spec.run, dict) else None
+    if (
+        not isinstance(spec.run, dict)
+        or not {"name"} <= set(spec.run) <= {"name", "seed"}
+        or not isinstance(pinned, int)
+        or isinstance(pinned, bool)
+        or pinned < 0
+    ):
         raise ConfigError(
-            f"{path}: inputs.{name}: an experiment input's run is {{name: <experiment>}}"
+            f"{path}: inputs.{name}: an experiment input's run is {{name: <experiment>}} or "
+            f"{{name: <experiment>, seed: <N >= 0>}}"
         )
     other = path.with_name(f"{spec.run['name']}.yaml")
     if not other.is_file():

@@ -110,6 +110,18 @@ class BenchmarkConfig:
             raise ValueError("steps minus burn_in must exceed the longest horizon")
 
 
+def check_same_policy(policy: str | Path, kept: Path) -> None:
+    """A policy test set is reused only for the policy that made it (its module's files)."""
+    from mosim_ray.experiments.runner import folder_hash
+    from mosim_ray.sac.policy import module_folder
+
+    if folder_hash(module_folder(policy)) != folder_hash(module_folder(kept)):
+        raise ValueError(
+            f"the policy test set in {kept.parent} was made by another policy than {policy}; "
+            "give another data_dir, or remove that folder to rebuild it"
+        )
+
+
 def test_set(config: BenchmarkConfig, kind: str, folder: Path):
     """Build (once) and open a test set; drop the burn-in of each episode."""
     from mosim_ray.data import EpisodeCollector, RolloutDataset
@@ -117,6 +129,8 @@ def test_set(config: BenchmarkConfig, kind: str, folder: Path):
     from mosim_ray.data.shards import shard_name
     from mosim_ray.tasks import get_spec
 
+    if kind == "policy" and (folder / "policy").is_dir():
+        check_same_policy(config.policy, folder / "policy")
     if not folder.is_dir() or not any(folder.glob("shard-*.parquet")):
         if kind != "policy":
             process = ProcessConfig(kind=process_of(kind, config.random_actions))

@@ -11,6 +11,15 @@ import torch
 MODULE_PATH = ("learner_group", "learner", "rl_module", "default_policy")
 
 
+def module_folder(path: str | Path) -> Path:
+    """The RLModule folder of an ``algo.save_to_path`` folder (or the module folder itself)."""
+    path = Path(path)
+    module_dir = path.joinpath(*MODULE_PATH) if (path / MODULE_PATH[0]).is_dir() else path
+    if not module_dir.is_dir():
+        raise FileNotFoundError(f"{path}: not an RLlib algorithm or module checkpoint")
+    return module_dir
+
+
 class RLlibPolicy:
     """Deterministic action of an RLlib module (an object, an ``algo.save_to_path`` folder or the
     module folder itself), mapped from the module's [-1, 1] to the action bounds, plus optional
@@ -20,10 +29,7 @@ class RLlibPolicy:
         from ray.rllib.core.rl_module.rl_module import RLModule
 
         if isinstance(path_or_module, (str, Path)):
-            path = Path(path_or_module)
-            module_dir = path.joinpath(*MODULE_PATH) if (path / MODULE_PATH[0]).is_dir() else path
-            if not module_dir.is_dir():
-                raise FileNotFoundError(f"{path}: not an RLlib algorithm or module checkpoint")
+            module_dir = module_folder(path_or_module)
             self.module = RLModule.from_checkpoint(str(module_dir.resolve()))  # RLlib wants a URI
         else:  # an RLModule object (e.g. the algorithm's current one, sent to a collector actor)
             self.module = path_or_module
