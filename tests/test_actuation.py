@@ -41,6 +41,42 @@ def test_known_tau_is_mujocos_actuator_force(task):
         np.testing.assert_allclose(tau[0].numpy() * scale, physics.data.qfrc_actuator, rtol=1e-5)
 
 
+@pytest.mark.parametrize("task", ["cheetah-run", "gym:HalfCheetah-v5"])
+def test_known_passive_force_is_mujocos(task):
+    """Springs and damping: the model's passive force, times 1 / c, is MuJoCo's
+    ``qfrc_passive`` on random states (cheetah's legs are sprung: 240 N m/rad at the back thigh);
+    without ``known_stiffness`` only the damping is there, as before."""
+    physics = make_simulator(task, seed=0).physics
+    # dm_control wraps the MuJoCo structs; the Gymnasium simulator hands them over as they are
+    model = getattr(physics.model, "ptr", physics.model)
+    data = getattr(physics.data, "ptr", physics.data)
+    spec = get_spec(task)
+    assert [(q, dof) for q, dof, _, _ in spec.joint_stiffness] == [
+        (int(model.jnt_qposadr[j]), int(model.jnt_dofadr[j]))
+        for j in range(model.njnt)
+        if model.jnt_stiffness[j]
+    ]
+    config = dict(task=task, actuation="known", known_damping=True)
+    known = WorldModel.create(ModelConfig(**config, known_stiffness=True)).dynamics.known
+    damped_only = WorldModel.create(ModelConfig(**config)).dynamics.known
+    scale = max(abs(m) for _, m in spec.actuator_moments)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        data.qpos[:] = rng.uniform(-0.6, 0.6, model.nq)
+        data.qvel[:] = rng.uniform(-5, 5, model.nv)
+        mujoco.mj_forward(model, data)
+        q = torch.as_tensor(data.qpos[None], dtype=torch.float32)
+        qdot = torch.as_tensor(data.qvel[None], dtype=torch.float32)
+        assert known.has_passive and np.abs(data.qfrc_spring).max() > 10
+        np.testing.assert_allclose(
+            known.passive(q, qdot)[0].numpy() * scale, data.qfrc_passive, rtol=1e-5, atol=1e-4
+        )
+        np.testing.assert_allclose(
+            damped_only.passive(q, qdot)[0].numpy() * scale, data.qfrc_damper, rtol=1e-5, atol=1e-4
+        )
+    assert not get_spec("reacher-easy").joint_stiffness  # no springs there
+
+
 def test_known_actuation_has_no_action_encoder_and_trains():
     """No parameters for tau; the rest learns: 60 updates on a real rollout lower the loss."""
     from mosim_ray.data import EpisodeCollector
@@ -118,5 +154,7 @@ def test_known_actuation_refused_where_it_is_not_known():
         ModelConfig(task="reacher-easy", kind="structure_free", actuation="known")
     with pytest.raises(ValueError, match="known_damping needs actuation: known"):
         ModelConfig(task="reacher-easy", known_damping=True)
+    with pytest.raises(ValueError, match="known_stiffness needs actuation: known"):
+        ModelConfig(task="cheetah-run", known_stiffness=True)
     with pytest.raises(ValueError, match="unknown actuation"):
         ModelConfig(task="reacher-easy", actuation="exact")

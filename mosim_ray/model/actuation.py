@@ -1,5 +1,5 @@
 """Physics MuJoCo states in the MJCF, for MoSim: the actuation (the generalized force of each unit
-of control), and on top of it the joint damping and the soft joint limits.
+of control), and on top of it the joint damping, the joint springs and the soft joint limits.
 
 With the actuation known, MoSim's unit of force is ``force_unit(spec)`` newton-metres (or
 newtons), so its learned Minv is the physical one times that: the scale it starts at, and the
@@ -38,7 +38,7 @@ def force_unit(spec: TaskSpec) -> float:
 
 
 class KnownPhysics(nn.Module):
-    """MoSim's known parts: tau(a), Minv's starting scale, damping and soft limits."""
+    """MoSim's known parts: tau(a), Minv's starting scale, damping, springs and soft limits."""
 
     def __init__(self, spec: TaskSpec, config: ModelConfig, h: float | None):
         """``h``: the integrator's step where it is MuJoCo's semi-implicit Euler (damping is
@@ -52,15 +52,33 @@ class KnownPhysics(nn.Module):
         self.damped = config.known_damping and bool(spec.dof_damping)
         self.register_buffer("damping", damping / unit, persistent=False)
         self.implicit_h = h if self.damped and spec.implicit_damping else None
+        self.sprung = config.known_stiffness and bool(spec.joint_stiffness)
+        springs = spec.joint_stiffness or ((0, 0, 0.0, 0.0),)
+        self.register_buffer("spring_q", torch.tensor([s[0] for s in springs]), persistent=False)
+        self.register_buffer("spring_dof", torch.tensor([s[1] for s in springs]), persistent=False)
+        stiffness = torch.tensor([s[2] for s in springs], dtype=torch.float32)
+        self.register_buffer("stiffness", stiffness / unit, persistent=False)
+        reference = torch.tensor([s[3] for s in springs], dtype=torch.float32)
+        self.register_buffer("spring_reference", reference, persistent=False)
         self.limits = SoftLimits(spec, unit) if config.soft_limits else None
 
     def tau(self, action: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
         """Generalized force [B, nv] of actions [B, U], clamped to [low, high] as MuJoCo does."""
         return torch.clamp(action, low, high) @ self.moments.T
 
-    def passive(self, qdot: torch.Tensor) -> torch.Tensor:
-        """The damping force [B, nv] (callers add it only where ``damped``)."""
-        return -self.damping * qdot
+    @property
+    def has_passive(self) -> bool:
+        """Whether ``passive`` adds anything (known damping or springs)."""
+        return self.damped or self.sprung
+
+    def passive(self, q: torch.Tensor, qdot: torch.Tensor) -> torch.Tensor:
+        """The known passive force [B, nv]: damping (where ``damped``) and springs (where
+        ``sprung``); callers add it only where ``has_passive``."""
+        force = -self.damping * qdot if self.damped else torch.zeros_like(qdot)
+        if self.sprung:
+            stretch = q[:, self.spring_q] - self.spring_reference
+            force = force.index_add(1, self.spring_dof, -self.stiffness * stretch)
+        return force
 
     def finish(self, q, qdot, acc, minv) -> torch.Tensor:
         """The acceleration of every other force [B, nv] -> with the limits' push and the

@@ -62,6 +62,10 @@ class ModelConfig:
     """mosim: the MJCF's joint damping as MuJoCo applies it (a force -damping * qdot, integrated
     implicitly where MuJoCo's Euler does, ``model/damping.py``) besides the learned forces; needs
     ``actuation: known``"""
+    known_stiffness: bool = False
+    """mosim: the MJCF's joint springs as MuJoCo applies them (a force -stiffness * (q -
+    reference), ``TaskSpec.joint_stiffness``) besides the learned forces; needs ``actuation:
+    known``"""
     actuation: str = "learned"
     """mosim's tau(a): learned (an MLP of the action, the paper's) | known (the generalized force
     MuJoCo applies, ``gear * gain * ctrl`` on each motor's joint, read from the MJCF: zero on
@@ -89,6 +93,7 @@ class ModelConfig:
             "actuation: known": self.actuation == "known",
             "soft_limits": self.soft_limits,
             "known_damping": self.known_damping,
+            "known_stiffness": self.known_stiffness,
         }
         used = [name for name, on in options.items() if on]
         if used and self.kind != "mosim":
@@ -98,7 +103,7 @@ class ModelConfig:
             )
         if self.soft_limits and self.joint_limits:
             raise ValueError("soft_limits replaces joint_limits' hard stops: use one of the two")
-        for name in ("soft_limits", "known_damping"):
+        for name in ("soft_limits", "known_damping", "known_stiffness"):
             if getattr(self, name) and self.actuation != "known":
                 raise ValueError(
                     f"{name} needs actuation: known (the law is in physical units of force, "

@@ -215,8 +215,8 @@ class MoSimDynamics(ODEDynamics):
         # the position features are the first columns of the state features, bit for bit
         xq = x[:, : self.layout.q_feature_dim].contiguous() if self.layout.q_feature_dim else None
         force = self.state_encoder(x) + act["tau"]
-        if self.known_actuation and self.known.damped:
-            force = force + self.known.passive(qdot)
+        if self.known_actuation and self.known.has_passive:
+            force = force + self.known.passive(q, qdot)
         minv = self._minv(xq, len(q))
         acc = (minv @ force.unsqueeze(-1)).squeeze(-1)
         k = int(self.active_correctors)

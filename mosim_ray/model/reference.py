@@ -64,8 +64,8 @@ def _acceleration(dyn, q, qdot, act):
         return dyn.norm.acc_std * _resnet(dyn.net, x)
     x = _state_features(dyn, q, qdot)
     force = _resnet(dyn.state_encoder, x) + act["tau"]
-    if dyn.known_actuation and dyn.known.damped:
-        force = force + dyn.known.passive(qdot)
+    if dyn.known_actuation and dyn.known.has_passive:
+        force = force + dyn.known.passive(q, qdot)
     minv = _minv(dyn, q)
     acc = (minv @ force.unsqueeze(-1)).squeeze(-1)
     k = int(dyn.active_correctors)

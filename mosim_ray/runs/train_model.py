@@ -42,6 +42,8 @@ class Architecture:
     """mosim: push limited joints back as MuJoCo's soft limit constraint does, through Minv"""
     known_damping: bool = ModelConfig.known_damping
     """mosim: the MJCF's joint damping as MuJoCo applies it (implicit where its Euler is)"""
+    known_stiffness: bool = ModelConfig.known_stiffness
+    """mosim: the MJCF's joint springs as MuJoCo applies them (cheetah's legs)"""
     actuation: str = ModelConfig.actuation
     """mosim's tau(a): learned (an MLP of the action) | known (MuJoCo's gear * ctrl, from the MJCF)"""
 

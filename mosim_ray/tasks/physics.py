@@ -39,6 +39,7 @@ def model_facts(model) -> dict:
         "limit_softness": limit_softness(model),
         "actuator_moments": actuator_moments(model),
         **damping_facts(model),
+        "joint_stiffness": joint_stiffness(model),
     }
 
 
@@ -73,7 +74,7 @@ def joint_ranges(model) -> tuple[tuple[int, int, float, float], ...]:
 
 
 _DISABLE_CONSTRAINT, _DISABLE_LIMIT, _DISABLE_REFSAFE = 1, 8, 4096  # mujoco.mjtDisableBit
-_DISABLE_DAMPER, _DISABLE_EULERDAMP = 64, 32768
+_DISABLE_SPRING, _DISABLE_DAMPER, _DISABLE_EULERDAMP = 32, 64, 32768
 
 
 def damping_facts(model) -> dict:
@@ -89,6 +90,20 @@ def damping_facts(model) -> dict:
         and integrator_name(model) == "euler"
         and not flags & _DISABLE_EULERDAMP,
     }
+
+
+def joint_stiffness(model) -> tuple[tuple[int, int, float, float], ...]:
+    """(qpos index, qvel index, stiffness, spring reference) of each hinge or slide joint with a
+    spring (see ``TaskSpec.joint_stiffness``); empty when the model's springs are disabled."""
+    if int(model.opt.disableflags) & _DISABLE_SPRING:
+        return ()
+    out = []
+    for j in range(model.njnt):
+        stiffness = float(model.jnt_stiffness[j])
+        if int(model.jnt_type[j]) in (2, 3) and stiffness:
+            adr = int(model.jnt_qposadr[j])
+            out.append((adr, int(model.jnt_dofadr[j]), stiffness, float(model.qpos_spring[adr])))
+    return tuple(out)
 
 
 def limit_softness(model) -> tuple[tuple[float, ...], ...]:

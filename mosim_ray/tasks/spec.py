@@ -65,6 +65,10 @@ class TaskSpec:
     implicit_damping: bool = False
     """MuJoCo integrates that damping implicitly: semi-implicit Euler with ``eulerdamp``, the
     velocity step taken with (M + h diag(damping))^-1 in place of Minv."""
+    joint_stiffness: tuple[tuple[int, int, float, float], ...] = ()
+    """(qpos index, qvel index, stiffness, spring reference) of each hinge or slide joint with a
+    spring in the MJCF: MuJoCo applies the force -stiffness * (qpos - reference) to its dof,
+    explicitly (cheetah's legs). Springs of ball and free joints are not listed."""
     actuator_moments: tuple[tuple[int, float], ...] = ()
     """(qvel index, generalized force per unit of control) of each actuator, in actuator order,
     when every actuator is a plain motor (one hinge or slide joint, no activation dynamics, a fixed
@@ -134,6 +138,7 @@ _ADDED = {
     "dof_invweight0": (),
     "dof_damping": (),
     "implicit_damping": False,
+    "joint_stiffness": (),
     "actuator_moments": (),
 }
 """Fields added after checkpoint format 2, with the default ``to_json`` leaves out."""
