@@ -155,3 +155,35 @@ def test_a_policy_test_set_is_built_once_and_reused_only_for_its_policy(tmp_path
     other = _saved_sac_module(tmp_path / "other", seed=1)
     with pytest.raises(ValueError, match="made by another policy"):
         test_set(replace(config, policy=other), "policy", tmp_path / "sets" / "policy")
+
+
+def test_the_pushed_set_starts_its_longest_segments_outside_the_training_range(tmp_path):
+    """Each episode's velocities are tripled after the burn-in: its first kept row is the state
+    the same episode reached unpushed, three times as fast; a set built with other settings is
+    refused, not silently reused."""
+    from dataclasses import replace
+
+    from mosim_ray.data.processes import ProcessConfig, make_process
+    from mosim_ray.data.rollout import run_episode
+    from mosim_ray.runs.benchmark import TEST_SEED, BenchmarkConfig, data_folder, test_set
+    from mosim_ray.tasks import make_simulator
+
+    config = BenchmarkConfig(test_sets=("pushed",), segments=3, burn_in=20, horizons=(2, 8))
+    folder = tmp_path / data_folder("pushed", "poisson", config.push_factor)
+    assert folder.name == "pushed_x3"
+    data = test_set(config, "pushed", folder)
+    assert len(data.episodes) == 3 and {len(ep.actions) for ep in data.episodes} == {8}
+    sim = make_simulator("reacher-easy")
+    low, high = sim.spec.action_bounds
+    nq, speeds = sim.spec.nq, []
+    for i, episode in enumerate(data.episodes):
+        process = make_process(ProcessConfig(kind="poisson"), low, high)
+        plain = run_episode(sim, process, 28, TEST_SEED, i)
+        before = np.concatenate([plain["qpos"][20], plain["qvel"][20]])
+        pushed = episode.states[0]
+        np.testing.assert_allclose(pushed[:nq], before[:nq], rtol=1e-6)
+        np.testing.assert_allclose(pushed[nq:], 3 * before[nq:], rtol=1e-5, atol=1e-6)
+        speeds.append(np.abs(before[nq:]).max())
+    assert max(speeds) > 0.1  # a real push, not only of resting arms
+    with pytest.raises(ValueError, match="holds 3 episodes"):
+        test_set(replace(config, segments=4), "pushed", folder)

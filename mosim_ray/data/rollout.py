@@ -24,10 +24,25 @@ def episode_seeds(seed: int, episode: int) -> tuple[int, np.random.Generator]:
     return int(env_ss.generate_state(1)[0]), np.random.default_rng(proc_ss)
 
 
+@dataclass(frozen=True)
+class Push:
+    """Every velocity multiplied by ``factor`` just before control step ``at``: a state outside
+    the range the episode's own actions reach, to test how far a model extrapolates."""
+
+    at: int
+    factor: float
+
+
 def run_episode(
-    sim: Simulator, process: ActionProcess, steps: int, seed: int, episode: int
+    sim: Simulator,
+    process: ActionProcess,
+    steps: int,
+    seed: int,
+    episode: int,
+    push: Push | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run one episode of ``steps`` control steps.
+    """Run one episode of ``steps`` control steps (with ``push``, row ``push.at`` is the pushed
+    state, the row before it the state as it was).
 
     Returns per-row arrays (T+1 rows, see ``shards``): episode [T+1], step [T+1], qpos [T+1, nq],
     qvel [T+1, nv], action [T+1, nu], observation [T+1, obs_dim], context [T+1, context_dim],
@@ -47,6 +62,11 @@ def run_episode(
     rewards = np.zeros(n)
     states[0], obs[0], ctx[0] = sim.state(), sim.observation(), sim.context()
     for t in range(steps):
+        if push is not None and t == push.at:
+            pushed = sim.state()
+            pushed[spec.nq :] *= push.factor
+            sim.set_state(pushed)
+            states[t], obs[t], ctx[t] = sim.state(), sim.observation(), sim.context()
         action = sim.check_action(process.act(obs[t]))  # clipped: record what was applied
         rewards[t] = sim.step(action)
         actions[t] = action
@@ -90,8 +110,10 @@ class EpisodeCollector:
         steps: int,
         process: ProcessConfig = ProcessConfig(),
         policy: Policy | None = None,
+        push: Push | None = None,
     ):
         self.sim = make_simulator(task)
+        self.push = push
         self.spec = self.sim.spec
         self.steps = steps
         self.process_config = process
@@ -99,7 +121,9 @@ class EpisodeCollector:
         self.process = make_process(process, low, high, policy)
 
     def collect(self, episodes: list[int], seed: int) -> list[dict[str, np.ndarray]]:
-        return [run_episode(self.sim, self.process, self.steps, seed, e) for e in episodes]
+        return [
+            run_episode(self.sim, self.process, self.steps, seed, e, self.push) for e in episodes
+        ]
 
     def metadata(self, episodes: list[int], seed: int) -> dict:
         return shard_metadata(
@@ -108,6 +132,7 @@ class EpisodeCollector:
             seed=seed,
             steps=self.steps,
             episodes=list(episodes),
+            **({"push": asdict(self.push)} if self.push else {}),
         )
 
     def write_shard(self, path: str | Path, episodes: list[int], seed: int) -> ShardResult:

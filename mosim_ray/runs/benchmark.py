@@ -12,6 +12,10 @@ on); ``random`` (the process ``--random-actions`` names); and ``policy``, rollou
 RLlib policy (--policy, copied beside the data so the set can be rebuilt) with a little Gaussian
 action noise. The first --burn-in steps of each episode are
 dropped (start-up transients), then at least --segments segments per horizon are cut at random.
+``pushed`` tests states outside the training range: --segments episodes of the ``random`` set's
+process, each with every velocity multiplied by --push-factor after its burn-in, and the longest
+horizon's steps after that; its longest-horizon segments all start at the pushed state, shorter
+ones anywhere in the steps after it.
 
 Per model, test set and horizon: raw-state MSE, normalized MSE, share of finite rollouts, and the
 equivalent horizon: the horizon at which the model's error reaches the reference model's 16-step
@@ -21,6 +25,7 @@ JSON, an error-against-horizon plot (log scale) and predicted-against-true traje
 
 from __future__ import annotations
 
+import math
 import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -33,17 +38,23 @@ TEST_SEED = 777_000
 """far from the seeds training data uses"""
 RANDOM_PROCESSES = ("poisson", "uniform", "ou")
 """the random action processes a test set may use"""
+PUSHED = "pushed"
+"""the test set of states pushed outside the training range"""
+TEST_SETS = (*RANDOM_PROCESSES, "random", "policy", PUSHED)
 
 
 def process_of(test_set: str, random_actions: str) -> str:
-    """The action process behind a test set (``random`` names ``random_actions``'s)."""
-    return random_actions if test_set == "random" else test_set
+    """The action process behind a test set (``random`` and ``pushed`` use ``random_actions``)."""
+    return random_actions if test_set in ("random", PUSHED) else test_set
 
 
-def data_folder(test_set: str, random_actions: str) -> str:
+def data_folder(test_set: str, random_actions: str, push_factor: float = 3.0) -> str:
     """A test set's folder under the data dir: one per process (``random`` for Poisson, its
-    first name), so every name of the same process reads the same segments."""
+    first name), so every name of the same process reads the same segments; the pushed set's
+    names its factor and, unless Poisson, its process."""
     process = process_of(test_set, random_actions)
+    if test_set == PUSHED:
+        return f"pushed_x{push_factor:g}" + ("" if process == "poisson" else f"_{process}")
     return "random" if process == "poisson" else process
 
 
@@ -61,7 +72,8 @@ class BenchmarkConfig:
     """segments per horizon"""
     test_sets: tuple[str, ...] = ()
     """any of poisson, uniform, ou (random actions of that process), random (the process
-    ``random_actions`` names) and policy (a trained policy's); empty: random, and policy too when
+    ``random_actions`` names), policy (a trained policy's) and pushed (``random``'s process from
+    states pushed to ``push_factor`` times their velocity); empty: random, and policy too when
     --policy is given"""
     random_actions: str = "poisson"
     """the random set's actions: poisson (piecewise constant, 30% zeros: our training data's
@@ -70,6 +82,8 @@ class BenchmarkConfig:
     """RLlib checkpoint whose actions make the policy set"""
     policy_noise: float = 0.1
     """Gaussian action noise of the policy set, as a share of the half-range"""
+    push_factor: float = 3.0
+    """the pushed set: every velocity multiplied by this after each episode's burn-in"""
     episodes: int = 16
     steps: int = 600
     """control steps per test episode"""
@@ -98,12 +112,11 @@ class BenchmarkConfig:
                 f"random_actions must be one of {', '.join(RANDOM_PROCESSES)}, "
                 f"got {self.random_actions!r}"
             )
-        unknown = set(self.test_sets) - {*RANDOM_PROCESSES, "random", "policy"}
+        unknown = set(self.test_sets) - set(TEST_SETS)
         if unknown:
-            raise ValueError(
-                f"unknown test sets {sorted(unknown)}; known: "
-                f"{', '.join(RANDOM_PROCESSES)}, random, policy"
-            )
+            raise ValueError(f"unknown test sets {sorted(unknown)}; known: {', '.join(TEST_SETS)}")
+        if not math.isfinite(self.push_factor) or self.push_factor <= 0:
+            raise ValueError(f"push_factor must be a positive number, got {self.push_factor}")
         if "policy" in self.sets and not self.policy:
             raise ValueError("the policy test set needs --policy (an RLlib checkpoint folder)")
         if self.steps - self.burn_in <= max(self.horizons):
@@ -126,15 +139,23 @@ def test_set(config: BenchmarkConfig, kind: str, folder: Path):
     """Build (once) and open a test set; drop the burn-in of each episode."""
     from mosim_ray.data import EpisodeCollector, RolloutDataset
     from mosim_ray.data.processes import ProcessConfig
+    from mosim_ray.data.rollout import Push
     from mosim_ray.data.shards import shard_name
     from mosim_ray.tasks import get_spec
 
     if kind == "policy" and (folder / "policy").is_dir():
         check_same_policy(config.policy, folder / "policy")
+    episodes, steps = config.episodes, config.steps
+    if kind == PUSHED:  # one longest-horizon segment per episode, from the pushed state
+        episodes, steps = config.segments, config.burn_in + max(config.horizons)
     if not folder.is_dir() or not any(folder.glob("shard-*.parquet")):
-        if kind != "policy":
+        if kind == PUSHED:
             process = ProcessConfig(kind=process_of(kind, config.random_actions))
-            collector = EpisodeCollector(config.task, config.steps, process)
+            push = Push(at=config.burn_in, factor=config.push_factor)
+            collector = EpisodeCollector(config.task, steps, process, push=push)
+        elif kind != "policy":
+            process = ProcessConfig(kind=process_of(kind, config.random_actions))
+            collector = EpisodeCollector(config.task, steps, process)
         else:
             from mosim_ray.sac.policy import RLlibPolicy
 
@@ -144,11 +165,17 @@ def test_set(config: BenchmarkConfig, kind: str, folder: Path):
             )
             shutil.copytree(config.policy, folder / "policy", dirs_exist_ok=True)
             collector = EpisodeCollector(
-                config.task, config.steps, ProcessConfig(kind="policy"), policy=policy
+                config.task, steps, ProcessConfig(kind="policy"), policy=policy
             )
-        episodes = list(range(config.episodes))
-        collector.write_shard(folder / shard_name(0), episodes, seed=TEST_SEED)
+        collector.write_shard(folder / shard_name(0), list(range(episodes)), seed=TEST_SEED)
     data = RolloutDataset.open(folder)
+    lengths = {len(ep.actions) for ep in data.episodes}
+    if len(data.episodes) != episodes or lengths != {steps}:
+        raise ValueError(
+            f"the test set in {folder} holds {len(data.episodes)} episodes of "
+            f"{sorted(lengths)} steps, not the {episodes} of {steps} asked for; give another "
+            "data_dir, or remove that folder to rebuild it"
+        )
     b = config.burn_in
     trimmed = [
         replace(
@@ -199,7 +226,8 @@ def run(
     }
     hmax = max(config.horizons)
     for kind in config.sets:
-        data = test_set(config, kind, data_dir / data_folder(kind, config.random_actions))
+        folder = data_dir / data_folder(kind, config.random_actions, config.push_factor)
+        data = test_set(config, kind, folder)
         by_step = {
             n: error_by_step(m, data, hmax, config.segments)["model"] for n, m in models.items()
         }
