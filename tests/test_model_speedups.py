@@ -73,6 +73,13 @@ def test_shipped_models_predict_as_the_reference_bit_for_bit(name):
         {"task": "cheetah-run", "actuation": "known"},
         {"task": "walker-walk", "soft_limits": True, "actuation": "known"},
         {"task": "reacher-easy", "actuation": "known", "soft_limits": True, "known_damping": True},
+        {
+            "task": "cheetah-run",
+            "actuation": "known",
+            "known_damping": True,
+            "known_stiffness": True,
+        },
+        {"task": "hopper-hop", "actuation": "known", "soft_limits": True, "contact_features": True},
     ],
     ids=lambda c: "-".join(map(str, c.values())),
 )

@@ -66,6 +66,10 @@ class ModelConfig:
     """mosim: the MJCF's joint springs as MuJoCo applies them (a force -stiffness * (q -
     reference), ``TaskSpec.joint_stiffness``) besides the learned forces; needs ``actuation:
     known``"""
+    contact_features: bool = False
+    """mosim: the correctors also see, per capsule end-sphere that can touch the floor, its gap to
+    the floor, a soft touch indicator and its velocity, by forward kinematics from the MJCF
+    (``model/contacts.py``); planar robots over a floor only (cheetah, hopper, walker)"""
     actuation: str = "learned"
     """mosim's tau(a): learned (an MLP of the action, the paper's) | known (the generalized force
     MuJoCo applies, ``gear * gain * ctrl`` on each motor's joint, read from the MJCF: zero on
@@ -94,6 +98,7 @@ class ModelConfig:
             "soft_limits": self.soft_limits,
             "known_damping": self.known_damping,
             "known_stiffness": self.known_stiffness,
+            "contact_features": self.contact_features,
         }
         used = [name for name, on in options.items() if on]
         if used and self.kind != "mosim":

@@ -1,4 +1,5 @@
-"""Dynamics models: MoSim (rigid-body predictor + correctors as a neural ODE) and the baselines.
+"""ODE dynamics models: MoSim (rigid-body predictor + correctors) and the structure-free network
+(the ensemble and constant-state baselines are in ``baselines.py``); ``build_dynamics`` builds any.
 
 Every model maps (state [B, D], action [B, U]) to the state one control step later, in raw MuJoCo
 units, and trains with ``loss`` on segments (states [B, H+1, D], actions [B, H, U]). Every action
@@ -8,76 +9,21 @@ so ``step``, ``rollout`` and ``member_rollouts`` all take out-of-range actions a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 from torch import nn
 from torchdiffeq import odeint
 
 from mosim_ray.model.actuation import KnownPhysics
+from mosim_ray.model.base import DynamicsModel, Step
+from mosim_ray.model.baselines import ConstantDynamics, EnsembleDynamics
 from mosim_ray.model.config import ModelConfig
+from mosim_ray.model.contacts import ContactFeatures
 from mosim_ray.model.integrators import resolve_method, rk4
 from mosim_ray.model.joint_limits import JointLimits
 from mosim_ray.model.nets import MLP, ResNet, count_parameters
-from mosim_ray.model.state import Normalizer, StateLayout
 from mosim_ray.tasks.spec import TaskSpec
 
-Step = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-"""(state [B, D], action [B, U]) -> next state [B, D]."""
-
-
-class DynamicsModel(nn.Module):
-    """Base class. Subclasses implement ``step``; ``loss`` defaults to the multi-step rollout MSE."""
-
-    def __init__(self, spec: TaskSpec, config: ModelConfig):
-        super().__init__()
-        self.spec, self.config = spec, config
-        self.layout = StateLayout(spec)
-        self.norm = Normalizer(self.layout, spec.action_bounds)
-        self.dt = spec.control_dt
-
-    def step(self, state: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        """state [B, D], action [B, U] -> next state [B, D]."""
-        raise NotImplementedError
-
-    def rollout(
-        self, state0: torch.Tensor, actions: torch.Tensor, step: Step | None = None
-    ) -> torch.Tensor:
-        """state0 [B, D], actions [B, H, U] -> states after each action [B, H, D]. ``step``: what
-        steps (default ``self.step``; e.g. a ``CompiledStep`` of it)."""
-        step = step or self.step
-        out, s = [], state0
-        for t in range(actions.shape[1]):
-            s = step(s, actions[:, t])
-            out.append(s)
-        return torch.stack(out, dim=1)
-
-    def loss(
-        self,
-        states: torch.Tensor,
-        actions: torch.Tensor,
-        weights: torch.Tensor,
-        normalized: bool = True,
-        step: Step | None = None,
-    ) -> torch.Tensor:
-        """Weighted mean over steps of the squared error of an open-loop rollout, each dimension
-        divided by ``norm.loss_scale`` (``normalized=False``: raw units).
-
-        states [B, H+1, D] (true, from s_0), actions [B, H, U], weights [H] summing to 1;
-        ``step`` as ``rollout`` takes it.
-        """
-        pred = self.rollout(states[:, 0], actions, step)
-        scale = self.norm.loss_scale if normalized else torch.ones_like(self.norm.loss_scale)
-        err = ((pred - states[:, 1:]) / scale).pow(2).mean(dim=(0, 2))
-        return (err * weights).sum()
-
-    def stage_parameters(self, stage: int) -> list[nn.Parameter]:
-        """Parameters trained in stage ``stage`` (1-based); all of them by default."""
-        return list(self.parameters())
-
-    @property
-    def stages(self) -> int:
-        return 1
+__all__ = ["DynamicsModel", "Step", "build_dynamics"]
 
 
 class ODEDynamics(DynamicsModel):
@@ -173,8 +119,11 @@ class MoSimDynamics(ODEDynamics):
             self.known = KnownPhysics(spec, config, h)
         else:
             self.action_encoder = MLP(spec.nu, n, size.action_layers, size.action_width)
+        # with contact features, the correctors also see where each end-sphere is against the floor
+        self.contacts = ContactFeatures(spec) if config.contact_features else None
+        fc = fs + spec.nu + (self.contacts.out_dim if self.contacts is not None else 0)
         self.correctors = nn.ModuleList(
-            ResNet(fs + spec.nu, n, size.corrector_blocks, size.corrector_width, out_scale=1e-2)
+            ResNet(fc, n, size.corrector_blocks, size.corrector_width, out_scale=1e-2)
             for _ in range(config.n_correctors)
         )
         self.register_buffer("active_correctors", torch.tensor(config.n_correctors))
@@ -222,6 +171,8 @@ class MoSimDynamics(ODEDynamics):
         k = int(self.active_correctors)
         if k:
             xa = torch.cat([x, act["a"]], dim=-1)
+            if self.contacts is not None:
+                xa = torch.cat([xa, self.contacts(q, qdot)], dim=-1)
             corr = self.correctors[0](xa)
             for c in self.correctors[1:k]:
                 corr = corr + c(xa)
@@ -265,75 +216,6 @@ class StructureFreeDynamics(ODEDynamics):
     def acceleration(self, q, qdot, act):
         x = torch.cat([self.norm.state_features(q, qdot), act["a"]], dim=-1)
         return self.norm.acc_std * self.net(x)
-
-
-class EnsembleDynamics(DynamicsModel):
-    """MBPO-style probabilistic MLP ensemble: each member predicts a Gaussian over the normalized
-    one-step change of the state; predictions use the members' mean."""
-
-    def __init__(self, spec: TaskSpec, config: ModelConfig):
-        super().__init__(spec, config)
-        fs, d = self.layout.state_feature_dim, spec.nq + spec.nv
-        self.members = nn.ModuleList(
-            MLP(fs + spec.nu, 2 * d, config.ensemble_layers, config.ensemble_width)
-            for _ in range(config.ensemble_members)
-        )
-
-    def _member_outputs(self, state, action):
-        nq = self.spec.nq
-        x = torch.cat(
-            [self.norm.state_features(state[:, :nq], state[:, nq:]), self.norm.action(action)], -1
-        )
-        out = torch.stack([m(x) for m in self.members])  # [M, B, 2D]
-        mean, logvar = out.chunk(2, dim=-1)
-        return mean, logvar.clamp(-10, 4)
-
-    def step(self, state, action):
-        mean, _ = self._member_outputs(state, action)
-        nxt = state + mean.mean(0) * self.norm.delta_std
-        return torch.cat(
-            [self.layout.normalize_quaternions(nxt[:, : self.spec.nq]), nxt[:, self.spec.nq :]], -1
-        )
-
-    @torch.no_grad()
-    def member_rollouts(self, state0, actions):
-        """Each member's own open-loop future (its mean change per step, no averaging):
-        state0 [B, D], actions [B, H, U] -> [M, B, H, D]; the spread across members is the
-        ensemble's epistemic uncertainty."""
-        m = len(self.members)
-        s = state0.repeat(m, 1)  # [M*B, D], member-major
-        a = actions.repeat(m, 1, 1)
-        b, nq = state0.shape[0], self.spec.nq
-        out = []
-        for k in range(actions.shape[1]):
-            x = torch.cat(
-                [self.norm.state_features(s[:, :nq], s[:, nq:]), self.norm.action(a[:, k])], -1
-            )
-            means = torch.stack(
-                [net(x[i * b : (i + 1) * b]).chunk(2, -1)[0] for i, net in enumerate(self.members)]
-            ).reshape(m * b, -1)
-            nxt = s + means * self.norm.delta_std
-            s = torch.cat([self.layout.normalize_quaternions(nxt[:, :nq]), nxt[:, nq:]], -1)
-            out.append(s)
-        return torch.stack(out, 1).reshape(m, b, actions.shape[1], -1)
-
-    def loss(self, states, actions, weights, normalized=True, step=None):
-        """Gaussian negative log-likelihood of one-step changes, over every step of the segment
-        (no rollout: ``step`` is not used)."""
-        s, a = states[:, :-1].reshape(-1, states.shape[-1]), actions.reshape(-1, actions.shape[-1])
-        target = (states[:, 1:].reshape(-1, states.shape[-1]) - s) / self.norm.delta_std
-        mean, logvar = self._member_outputs(s, a)
-        return (((mean - target) ** 2) * torch.exp(-logvar) + logvar).mean()
-
-
-class ConstantDynamics(DynamicsModel):
-    """The floor: the state never changes."""
-
-    def step(self, state, action):
-        return state.clone()
-
-    def loss(self, states, actions, weights, normalized=True, step=None):
-        return torch.zeros(())
 
 
 MODEL_CLASSES: dict[str, type[DynamicsModel]] = {

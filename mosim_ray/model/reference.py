@@ -71,6 +71,8 @@ def _acceleration(dyn, q, qdot, act):
     k = int(dyn.active_correctors)
     if k:
         xa = torch.cat([x, act["a"]], dim=-1)
+        if dyn.contacts is not None:
+            xa = torch.cat([xa, dyn.contacts(q, qdot)], dim=-1)
         acc = acc + dyn.norm.acc_std * sum(_resnet(c, xa) for c in dyn.correctors[:k])
     return dyn.known.finish(q, qdot, acc, minv) if dyn.known_actuation else acc
 

@@ -15,6 +15,7 @@ from absl import logging as absl_logging  # noqa: E402
 from dm_control import mujoco as dm_mujoco  # noqa: E402, F401  (re-exported for mjcf)
 from dm_control import suite  # noqa: E402, F401  (re-exported for suite)
 
+from mosim_ray.tasks.planar import floor_contacts  # noqa: E402
 from mosim_ray.tasks.spec import FREE_POS, HINGE, HINGE_WRAP, QUAT, SLIDE  # noqa: E402
 
 # dm_control's MJCF compiler warns about deprecated attributes in its own suite models.
@@ -40,6 +41,7 @@ def model_facts(model) -> dict:
         "actuator_moments": actuator_moments(model),
         **damping_facts(model),
         "joint_stiffness": joint_stiffness(model),
+        "floor_contacts": floor_contacts(model),
     }
 
 

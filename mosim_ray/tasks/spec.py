@@ -69,6 +69,11 @@ class TaskSpec:
     """(qpos index, qvel index, stiffness, spring reference) of each hinge or slide joint with a
     spring in the MJCF: MuJoCo applies the force -stiffness * (qpos - reference) to its dof,
     explicitly (cheetah's legs). Springs of ball and free joints are not listed."""
+    floor_contacts: tuple = ()
+    """``(floor_z, bodies, points)`` of a planar robot over a floor plane: its kinematic tree and
+    the end-spheres of its capsules that can touch the floor (``tasks/planar.py``), from which
+    ``ModelConfig.contact_features`` computes each sphere's height and velocity; empty for other
+    models."""
     actuator_moments: tuple[tuple[int, float], ...] = ()
     """(qvel index, generalized force per unit of control) of each actuator, in actuator order,
     when every actuator is a plain motor (one hinge or slide joint, no activation dynamics, a fixed
@@ -139,6 +144,7 @@ _ADDED = {
     "dof_damping": (),
     "implicit_damping": False,
     "joint_stiffness": (),
+    "floor_contacts": (),
     "actuator_moments": (),
 }
 """Fields added after checkpoint format 2, with the default ``to_json`` leaves out."""
