@@ -69,30 +69,17 @@ def test_tasks_without_a_floor_have_no_contact_features():
 def test_a_model_with_contact_features_trains_and_round_trips(tmp_path):
     """The correctors take the features (the input grows by 4 per end-sphere); 40 updates on a
     real hopper rollout lower the loss; saved and loaded, it predicts the same."""
-    from mosim_ray.data import EpisodeCollector
+    from test_actuation import learns_a_real_rollout
+
     from mosim_ray.model.config import ModelConfig
     from mosim_ray.model.world_model import WorldModel
 
-    config = ModelConfig(task="hopper-hop", contact_features=True)
-    wm = WorldModel.create(config)
+    torch.manual_seed(0)
+    wm = WorldModel.create(ModelConfig(task="hopper-hop", contact_features=True))
     plain = WorldModel.create(ModelConfig(task="hopper-hop"))
     extra = wm.dynamics.correctors[0].inp.in_features - plain.dynamics.correctors[0].inp.in_features
     assert extra == 4 * len(wm.spec.floor_contacts[2]) == 48
-    ep = EpisodeCollector("hopper-hop", 40).collect([0], seed=0)[0]
-    s = torch.as_tensor(np.hstack([ep["qpos"], ep["qvel"]]), dtype=torch.float32)
-    a = torch.as_tensor(ep["action"][:-1], dtype=torch.float32)
-    dyn = wm.dynamics
-    dyn.norm.fit(wm.spec, s[:-1].numpy(), a.numpy(), s[1:].numpy())
-    states = torch.stack([s[i : i + 4] for i in range(30)])
-    actions = torch.stack([a[i : i + 3] for i in range(30)])
-    weights = torch.full((3,), 1 / 3)
-    opt = torch.optim.Adam(dyn.parameters(), lr=1e-3)
-    first = dyn.loss(states, actions, weights).item()
-    for _ in range(40):
-        opt.zero_grad()
-        dyn.loss(states, actions, weights).backward()
-        opt.step()
-    assert dyn.loss(states, actions, weights).item() < 0.5 * first
+    s, a = learns_a_real_rollout(wm, horizon=3, updates=40)
     wm.save(tmp_path / "model")
     again = WorldModel.load(tmp_path / "model")
     assert again.config.contact_features
