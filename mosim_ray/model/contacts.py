@@ -13,8 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mosim_ray.tasks.planar import HINGE
-from mosim_ray.tasks.spec import TaskSpec
+from mosim_ray.tasks.spec import FLOOR_HINGE, TaskSpec
 
 GAP_SCALE = 0.1
 """metres: gaps enter as gap / GAP_SCALE, clipped to [-1, 5]"""
@@ -67,7 +66,7 @@ class ContactFeatures(nn.Module):
             for kind, qadr, dof, jx, jz, sign, q0 in joints:
                 x = q[:, int(qadr)] - q0
                 xd = qdot[:, int(dof)]
-                if int(kind) == HINGE:
+                if int(kind) == FLOOR_HINGE:
                     ax, az = self._turn(c, s, (jx, jz))
                     anchor = (px + ax, pz + az)
                     avx, avz = vx + w * az, vz - w * ax  # the anchor's velocity

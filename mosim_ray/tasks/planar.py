@@ -14,6 +14,8 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
+from mosim_ray.tasks.spec import FLOOR_HINGE, FLOOR_SLIDE
+
 _PLANE, _SPHERE, _CAPSULE = (
     int(t)
     for t in (
@@ -23,8 +25,6 @@ _PLANE, _SPHERE, _CAPSULE = (
     )
 )
 _SLIDE, _HINGE = int(mujoco.mjtJoint.mjJNT_SLIDE), int(mujoco.mjtJoint.mjJNT_HINGE)
-SLIDE, HINGE = 0, 1
-"""the joint kinds of ``floor_contacts``' bodies"""
 
 
 def floor_contacts(model) -> tuple:
@@ -56,7 +56,7 @@ def floor_contacts(model) -> tuple:
             adr = int(model.jnt_qposadr[j])
             joints.append(
                 (
-                    HINGE if hinge else SLIDE,
+                    FLOOR_HINGE if hinge else FLOOR_SLIDE,
                     adr,
                     int(model.jnt_dofadr[j]),
                     x,

@@ -134,6 +134,9 @@ class TaskSpec:
         return cls(**v)
 
 
+FLOOR_SLIDE, FLOOR_HINGE = 0, 1
+"""the joint kinds in ``floor_contacts``' bodies"""
+
 _SOFTNESS_FIELDS = 8  # solref 0..1, solimp 0..4, margin
 
 _ADDED = {
