@@ -88,14 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python benchmarks/run.py", *(argv or sys.argv[1:])])
     for exp, seed in work:
         changes = {"threads": args.threads} if args.threads else None
-        data = run_seed(
-            exp,
-            seed,
-            progress=not args.no_progress,
-            command=command,
-            changes=changes,
-            pause_at=args.pause_at,
-        )
+        try:
+            data = run_seed(
+                exp,
+                seed,
+                progress=not args.no_progress,
+                command=command,
+                changes=changes,
+                pause_at=args.pause_at,
+            )
+        except (FileExistsError, FileNotFoundError) as e:  # a run folder not as its files say
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         done = (
             f"{outcome(data)} ({data['wall_s']:.0f} s)"
             if data

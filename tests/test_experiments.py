@@ -284,6 +284,13 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     # what the partial file reported is what the finished seed reports
     assert partial["curve"] and partial["curve"] == saved["curve"][: len(partial["curve"])]
     assert partial["curve"][-1]["real_steps"] <= at < saved["curve"][-1]["real_steps"]
+    # a finished run whose seed file is missing (another checkout holds it) is not resumed from
+    # its last save over itself: the runner says so and leaves it as it is
+    finished = (stale / "result.json").read_bytes()
+    (results / exp.name / "seed0.json").unlink()
+    with pytest.raises(FileExistsError, match="has finished"):
+        run_seed(exp, 0, results=results, work=work)
+    assert (stale / "result.json").read_bytes() == finished
 
 
 def test_prediction_rows_average_the_figures_and_a_failed_seed_leaves_no_mean(tmp_path):

@@ -185,6 +185,12 @@ def run_point(
     kind = get_kind(exp.kind)
     out = (folder / "run" / exp.point(value)).resolve()
     resumable = "resume" in to_dict(config) and (out / "checkpoint").is_dir()
+    if resumable and (out / "result.json").is_file():  # never rerun a finished run's tail over it
+        raise FileExistsError(
+            f"{exp.name} seed {seed}: its run in {out} has finished, but "
+            f"{seed_file(exp, seed, results, value)} is missing; copy that seed file from the "
+            f"checkout that ran the seed, or remove {out} to run the seed again"
+        )
     if resumable:  # a long seed goes on from its last save
         config = replace_dotted(config, {"resume": True})
     elif out.exists():  # a run stopped before its end, with no save, starts again
