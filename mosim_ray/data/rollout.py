@@ -41,8 +41,8 @@ def run_episode(
     episode: int,
     push: Push | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run one episode of ``steps`` control steps (with ``push``, row ``push.at`` is the pushed
-    state, the row before it the state as it was).
+    """Run one episode of ``steps`` control steps. With ``push``, row ``push.at`` holds the pushed
+    state, so the step into it is no physics: the prediction benchmark drops every row before it.
 
     Returns per-row arrays (T+1 rows, see ``shards``): episode [T+1], step [T+1], qpos [T+1, nq],
     qvel [T+1, nv], action [T+1, nu], observation [T+1, obs_dim], context [T+1, context_dim],

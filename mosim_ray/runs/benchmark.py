@@ -48,7 +48,7 @@ def process_of(test_set: str, random_actions: str) -> str:
     return random_actions if test_set in ("random", PUSHED) else test_set
 
 
-def data_folder(test_set: str, random_actions: str, push_factor: float = 3.0) -> str:
+def data_folder(test_set: str, random_actions: str, push_factor: float) -> str:
     """A test set's folder under the data dir: one per process (``random`` for Poisson, its
     first name), so every name of the same process reads the same segments; the pushed set's
     names its factor and, unless Poisson, its process."""
