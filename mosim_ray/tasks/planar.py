@@ -16,14 +16,9 @@ import numpy as np
 
 from mosim_ray.tasks.spec import FLOOR_HINGE, FLOOR_SLIDE
 
-_PLANE, _SPHERE, _CAPSULE = (
-    int(t)
-    for t in (
-        mujoco.mjtGeom.mjGEOM_PLANE,
-        mujoco.mjtGeom.mjGEOM_SPHERE,
-        mujoco.mjtGeom.mjGEOM_CAPSULE,
-    )
-)
+_PLANE = int(mujoco.mjtGeom.mjGEOM_PLANE)
+_SPHERE = int(mujoco.mjtGeom.mjGEOM_SPHERE)
+_CAPSULE = int(mujoco.mjtGeom.mjGEOM_CAPSULE)
 _SLIDE, _HINGE = int(mujoco.mjtJoint.mjJNT_SLIDE), int(mujoco.mjtJoint.mjJNT_HINGE)
 
 
