@@ -80,6 +80,7 @@ def test_shipped_models_predict_as_the_reference_bit_for_bit(name):
             "known_stiffness": True,
         },
         {"task": "hopper-hop", "actuation": "known", "soft_limits": True, "contact_features": True},
+        {"task": "acrobot-swingup", "actuation": "known", "known_damping": True, "coriolis": True},
     ],
     ids=lambda c: "-".join(map(str, c.values())),
 )

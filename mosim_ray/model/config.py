@@ -70,6 +70,11 @@ class ModelConfig:
     """mosim: the correctors also see, per capsule end-sphere that can touch the floor, its gap to
     the floor, a soft touch indicator and its velocity, by forward kinematics from the MJCF
     (``model/contacts.py``); planar robots over a floor only (cheetah, hopper, walker)"""
+    coriolis: bool = False
+    """mosim: the Coriolis and centrifugal forces computed from the learned mass matrix
+    (``Minv(q)^-1``, its Christoffel symbols: ``model/coriolis.py``) and subtracted from the
+    learned force, so the model is quadratic in qdot as rigid bodies are; hinge and slide
+    joints only"""
     actuation: str = "learned"
     """mosim's tau(a): learned (an MLP of the action, the paper's) | known (the generalized force
     MuJoCo applies, ``gear * gain * ctrl`` on each motor's joint, read from the MJCF: zero on
@@ -99,6 +104,7 @@ class ModelConfig:
             "known_damping": self.known_damping,
             "known_stiffness": self.known_stiffness,
             "contact_features": self.contact_features,
+            "coriolis": self.coriolis,
         }
         used = [name for name, on in options.items() if on]
         if used and self.kind != "mosim":

@@ -18,6 +18,7 @@ from mosim_ray.model.base import DynamicsModel, Step
 from mosim_ray.model.baselines import ConstantDynamics, EnsembleDynamics
 from mosim_ray.model.config import ModelConfig
 from mosim_ray.model.contacts import ContactFeatures
+from mosim_ray.model.coriolis import coriolis_of
 from mosim_ray.model.integrators import resolve_method, rk4
 from mosim_ray.model.joint_limits import JointLimits
 from mosim_ray.model.nets import MLP, ResNet, count_parameters
@@ -119,6 +120,12 @@ class MoSimDynamics(ODEDynamics):
             self.known = KnownPhysics(spec, config, h)
         else:
             self.action_encoder = MLP(spec.nu, n, size.action_layers, size.action_width)
+        self.coriolis = config.coriolis
+        if self.coriolis and spec.nq != spec.nv:
+            raise ValueError(
+                f"task {spec.name!r}: coriolis needs positions that are the generalized "
+                "coordinates (hinge and slide joints only; this task has quaternions)"
+            )
         # with contact features, the correctors also see where each end-sphere is against the floor
         self.contacts = ContactFeatures(spec) if config.contact_features else None
         fc = fs + spec.nu + (self.contacts.out_dim if self.contacts is not None else 0)
@@ -150,6 +157,11 @@ class MoSimDynamics(ODEDynamics):
         m = s[:, None] * (L @ L.transpose(1, 2) + self.EPS * self.eye) * s[None, :]
         return 0.5 * (m + m.transpose(1, 2))  # exactly symmetric in floating point too
 
+    def coriolis_force(self, q: torch.Tensor, qdot: torch.Tensor) -> torch.Tensor:
+        """c(q, qdot) [B, nv]: the Coriolis and centrifugal forces of the learned mass matrix
+        (``model/coriolis.py``), in the units of ``tau``."""
+        return coriolis_of(lambda p: torch.linalg.inv(self.minv(p)), q, qdot)
+
     def prepare_action(self, action):
         a = self.norm.action(action)
         if self.known_actuation:
@@ -166,6 +178,8 @@ class MoSimDynamics(ODEDynamics):
         force = self.state_encoder(x) + act["tau"]
         if self.known_actuation and self.known.has_passive:
             force = force + self.known.passive(q, qdot)
+        if self.coriolis:
+            force = force - self.coriolis_force(q, qdot)
         minv = self._minv(xq, len(q))
         acc = (minv @ force.unsqueeze(-1)).squeeze(-1)
         k = int(self.active_correctors)

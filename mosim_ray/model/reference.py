@@ -66,6 +66,8 @@ def _acceleration(dyn, q, qdot, act):
     force = _resnet(dyn.state_encoder, x) + act["tau"]
     if dyn.known_actuation and dyn.known.has_passive:
         force = force + dyn.known.passive(q, qdot)
+    if dyn.coriolis:
+        force = force - dyn.coriolis_force(q, qdot)
     minv = _minv(dyn, q)
     acc = (minv @ force.unsqueeze(-1)).squeeze(-1)
     k = int(dyn.active_correctors)

@@ -46,6 +46,8 @@ class Architecture:
     """mosim: the MJCF's joint springs as MuJoCo applies them (cheetah's legs)"""
     contact_features: bool = ModelConfig.contact_features
     """mosim: the correctors also see each capsule end's gap to the floor and its velocity"""
+    coriolis: bool = ModelConfig.coriolis
+    """mosim: Coriolis and centrifugal forces from the learned mass matrix"""
     actuation: str = ModelConfig.actuation
     """mosim's tau(a): learned (an MLP of the action) | known (MuJoCo's gear * ctrl, from the MJCF)"""
 
