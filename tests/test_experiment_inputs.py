@@ -127,6 +127,17 @@ def test_a_benchmark_judges_another_experiments_model_of_the_same_seed(
     seed_file(exp, 0, results).unlink()
     with pytest.raises(FileNotFoundError, match="not on this machine"):
         run_seed(exp, 0, results=results, work=work)
+    # a training stopped after a save goes on in its folder from there, never starts again
+    model = load_experiment(tmp_path / "model.yaml")
+    assert (run / "trainer_state.pt").is_file()
+    seed_file(model, 0, results).unlink()
+    (run / "kept").write_text("a file of the stopped run")
+    run_seed(model, 0, results=results, work=work)
+    assert (run / "kept").is_file() and (run / "result.json").is_file()
+    # and once finished, with its seed file gone, it is left as it is, with a message
+    seed_file(model, 0, results).unlink()
+    with pytest.raises(FileExistsError, match="has finished"):
+        run_seed(model, 0, results=results, work=work)
 
 
 def test_the_generalisation_table_sets_each_model_beside_structure_free(tmp_path):

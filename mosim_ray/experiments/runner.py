@@ -3,7 +3,8 @@
 A seed builds its inputs (each a run kind, kept once built), then its run, under
 ``runs/experiments/<name>/seed<N>/``. Stopped at any time, the same command goes on: finished
 seeds are skipped, built inputs are reused, and an unfinished run goes on from its last save
-(``checkpoint_every``) or, with none, starts again.
+(``checkpoint_every``; a training's state at its last evaluation) or, with none, starts again; a
+finished run whose seed file is missing is left as it is, with a message.
 The seed file holds the provenance (git SHA and dirty flag, package versions, machine, command)
 of each process that ran a part of it (``segments``), the inputs' hashes, the wall time, the curve
 (real steps, starting data included, to real return) and the final figures. While a long seed
@@ -184,7 +185,7 @@ def run_point(
         config = replace_dotted(config, changes)
     kind = get_kind(exp.kind)
     out = (folder / "run" / exp.point(value)).resolve()
-    resumable = "resume" in to_dict(config) and (out / "checkpoint").is_dir()
+    resumable = "resume" in to_dict(config) and (out / kind.save).exists()
     if resumable and (out / "result.json").is_file():  # never rerun a finished run's tail over it
         raise FileExistsError(
             f"{exp.name} seed {seed}: its run in {out} has finished, but "

@@ -44,6 +44,9 @@ class RunKind:
     curve: Callable[[dict[str, Any]], list[dict[str, float]]] | None = None
     """the learning curve of a result as points {real_steps (every real step behind the run,
     starting data included), return_mean, return_std}: what experiments report"""
+    save: str = "checkpoint"
+    """the path in a run's folder whose presence means the run saved itself on the way and goes
+    on from there with ``resume: true`` (kinds without a ``resume`` setting start again)"""
     curve_at_saves: bool = False
     """each of the run's saves holds ``progress.json``, a result whose ``curve`` gives the points
     up to that save as the finished run will report them (curves over real steps)"""

@@ -18,7 +18,7 @@ from typing import Any
 from mosim_ray.model.config import ModelConfig
 from mosim_ray.runs.kind import Report, RunKind
 from mosim_ray.runs.names import folder_name
-from mosim_ray.train.config import TrainConfig
+from mosim_ray.train.config import STATE_FILE, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -245,6 +245,7 @@ def default_out(config: TrainModelConfig) -> str:
 KIND = RunKind(
     name="train",
     config=TrainModelConfig,
+    save=STATE_FILE,
     run=run,
     doc=__doc__,
     default_out=default_out,

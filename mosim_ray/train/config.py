@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+STATE_FILE = "trainer_state.pt"
+"""in a trainer's folder: its state at the last evaluation, to resume from"""
+
 
 @dataclass(frozen=True)
 class TrainConfig:

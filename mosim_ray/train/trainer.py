@@ -24,9 +24,7 @@ from tqdm.auto import tqdm
 from mosim_ray.data.reader import RolloutDataset
 from mosim_ray.model.dynamics import DynamicsModel, MoSimDynamics, Step
 from mosim_ray.model.world_model import WorldModel
-from mosim_ray.train.config import TrainConfig
-
-STATE_FILE = "trainer_state.pt"
+from mosim_ray.train.config import STATE_FILE, TrainConfig
 
 
 class StagedTrainer:
