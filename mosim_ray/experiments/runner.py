@@ -14,7 +14,6 @@ runs, ``benchmarks/results/<name>/partial/seed<N>.json`` holds its curve up to i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import time
@@ -24,7 +23,7 @@ from typing import Any
 from mosim_ray.config import to_dict
 from mosim_ray.experiments.spec import Experiment
 from mosim_ray.runs import get_kind
-from mosim_ray.runs.provenance import provenance, write_json
+from mosim_ray.runs.provenance import folder_hash, provenance, write_json
 
 RESULTS = Path("benchmarks/results")
 WORK = Path("runs/experiments")
@@ -49,18 +48,6 @@ def seed_file(exp: Experiment, seed: int, results: Path = RESULTS, value: Any = 
 
 def partial_file(exp: Experiment, seed: int, results: Path = RESULTS, value: Any = None) -> Path:
     return results / exp.name / exp.point(value) / "partial" / f"seed{seed}.json"
-
-
-def folder_hash(path: Path) -> str:
-    """sha256 over the relative paths and bytes of every file under ``path`` (or of the file)."""
-    digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for f in files:
-        if f.name.startswith(".") or f.name == "result.json":
-            continue
-        digest.update(str(f.relative_to(path.parent if path.is_file() else path)).encode())
-        digest.update(hashlib.sha256(f.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 def build_inputs(

@@ -125,7 +125,7 @@ class BenchmarkConfig:
 
 def check_same_policy(policy: str | Path, kept: Path) -> None:
     """A policy test set is reused only for the policy that made it (its module's files)."""
-    from mosim_ray.experiments.runner import folder_hash
+    from mosim_ray.runs.provenance import folder_hash
     from mosim_ray.sac.policy import module_folder
 
     if folder_hash(module_folder(policy)) != folder_hash(module_folder(kept)):

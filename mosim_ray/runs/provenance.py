@@ -6,6 +6,7 @@ Every result file the project writes carries ``provenance()`` under the key ``pr
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -85,3 +86,15 @@ def write_json(data: dict[str, Any], *paths: str | Path) -> None:
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text)
         tmp.replace(path)
+
+
+def folder_hash(path: Path) -> str:
+    """sha256 over the relative paths and bytes of every file under ``path`` (or of the file)."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for f in files:
+        if f.name.startswith(".") or f.name == "result.json":
+            continue
+        digest.update(str(f.relative_to(path.parent if path.is_file() else path)).encode())
+        digest.update(hashlib.sha256(f.read_bytes()).digest())
+    return digest.hexdigest()
