@@ -4,13 +4,33 @@ differences and train."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mujoco
 import numpy as np
 import pytest
 import torch
 
-from mosim_ray.model.coriolis import coriolis_force, coriolis_of, mass_derivatives
+from mosim_ray.model.coriolis import coriolis_of
 from mosim_ray.tasks.registry import make_simulator
+
+
+def coriolis_force(dmass: torch.Tensor, qdot: torch.Tensor) -> torch.Tensor:
+    """The Christoffel form, the reference ``coriolis_of`` is checked against: dmass [B, nq, nv, nv] (dM/dq_k for each k), qdot [B, nv] -> c(q, qdot) [B, nv]."""
+    mdot = torch.einsum("bkij,bk->bij", dmass, qdot)
+    kinetic = 0.5 * torch.einsum("bkij,bi,bj->bk", dmass, qdot, qdot)
+    return (mdot @ qdot.unsqueeze(-1)).squeeze(-1) - kinetic
+
+
+def mass_derivatives(mass: Callable[[torch.Tensor], torch.Tensor], q: torch.Tensor):
+    """M(q) [B, nv, nv] and dM/dq_k [B, nq, nv, nv] of a batched mass function, by one
+    forward-mode pass per coordinate."""
+    basis = torch.eye(q.shape[1], dtype=q.dtype, device=q.device)
+    m, tangents = None, []
+    for k in range(q.shape[1]):
+        m, dm = torch.func.jvp(mass, (q,), (basis[k].expand_as(q),))
+        tangents.append(dm)
+    return m, torch.stack(tangents, 1)
 
 
 def _full_mass(model, data, q):

@@ -17,28 +17,11 @@ from collections.abc import Callable
 import torch
 
 
-def coriolis_force(dmass: torch.Tensor, qdot: torch.Tensor) -> torch.Tensor:
-    """dmass [B, nq, nv, nv] (dM/dq_k for each k), qdot [B, nv] -> c(q, qdot) [B, nv]."""
-    mdot = torch.einsum("bkij,bk->bij", dmass, qdot)
-    kinetic = 0.5 * torch.einsum("bkij,bi,bj->bk", dmass, qdot, qdot)
-    return (mdot @ qdot.unsqueeze(-1)).squeeze(-1) - kinetic
-
-
-def mass_derivatives(mass: Callable[[torch.Tensor], torch.Tensor], q: torch.Tensor):
-    """M(q) [B, nv, nv] and dM/dq_k [B, nq, nv, nv] of a batched mass function, by one
-    forward-mode pass per coordinate (for checking ``coriolis_of``; it needs two passes)."""
-    basis = torch.eye(q.shape[1], dtype=q.dtype, device=q.device)
-    m, tangents = None, []
-    for k in range(q.shape[1]):
-        m, dm = torch.func.jvp(mass, (q,), (basis[k].expand_as(q),))
-        tangents.append(dm)
-    return m, torch.stack(tangents, 1)
-
-
 def coriolis_of(
     mass: Callable[[torch.Tensor], torch.Tensor], q: torch.Tensor, qdot: torch.Tensor
 ) -> torch.Tensor:
-    """c(q, qdot) [B, nv] of a batched mass function q [B, nq] -> M [B, nv, nv]: Mdot qdot by one
+    """c(q, qdot) [B, nv] of a batched mass function q [B, nq] -> M [B, nv, nv] (the module doc's
+    formula; ``tests/test_coriolis.py`` checks it against the Christoffel form): Mdot qdot by one
     forward-mode pass along qdot, d/dq (1/2 qdot^T M qdot) by one reverse-mode pass, whatever nq.
     Differentiable where grad is enabled (training goes through both); a plain value under
     ``no_grad``."""
