@@ -187,3 +187,34 @@ def test_the_pushed_set_starts_its_longest_segments_outside_the_training_range(t
     assert max(speeds) > 0.1  # a real push, not only of resting arms
     with pytest.raises(ValueError, match="holds 3 episodes"):
         test_set(replace(config, segments=4), "pushed", folder)
+
+
+def test_a_physics_step_test_set_steps_mujoco_once_per_row(tmp_path):
+    """``step_unit: physics``: each recorded step is one MuJoCo step with its own action (4 rows
+    per hopper control step), refused for tasks and sets it has no meaning for."""
+    from mosim_ray.runs.benchmark import BenchmarkConfig, data_folder, test_set
+    from mosim_ray.tasks import make_simulator
+
+    config = BenchmarkConfig(
+        task="hopper-hop", step_unit="physics", random_actions="uniform", episodes=2, steps=40,
+        burn_in=8, horizons=(2, 16),
+    )  # fmt: skip
+    folder = tmp_path / data_folder("random", "uniform", 3.0, "physics")
+    assert folder.name == "uniform_physics"
+    data = test_set(config, "random", folder)
+    assert data.meta["control_dt"] == pytest.approx(0.005)
+    episode = data.episodes[0]
+    assert len(np.unique(episode.actions[:8], axis=0)) == 8  # a fresh action every physics step
+    one = {}
+    for physics_steps in (True, False):  # the rows are stored in float32
+        sim = make_simulator("hopper-hop", physics_steps=physics_steps)
+        sim.set_state(episode.states[0], episode.contexts[0])
+        sim.step(episode.actions[0])
+        one[physics_steps] = np.abs(sim.state() - episode.states[1]).max()
+    assert one[True] < 1e-4 < one[False]
+    with pytest.raises(ValueError, match="suite tasks"):
+        BenchmarkConfig(task="gym:Hopper-v5", step_unit="physics")
+    with pytest.raises(ValueError, match="control step"):
+        BenchmarkConfig(task="hopper-hop", step_unit="physics", policy="runs/p")
+    with pytest.raises(ValueError, match="step_unit must be"):
+        BenchmarkConfig(step_unit="seconds")

@@ -254,3 +254,38 @@ def test_non_finite_inputs_raise_naming_the_input():
         wm.step(torch.as_tensor(bad_s), torch.as_tensor(a[:, 0]))
     with pytest.raises(ValueError, match=r"action has 1 non-finite entries"):
         wm.step(s, bad_a[:, 3])
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"kind": "mosim", "actuation": "known", "known_damping": True, "soft_limits": True},
+        {"kind": "structure_free"},
+        {"kind": "mosim", "method": "rk4"},
+    ],
+)
+def test_physics_steps_span_one_mujoco_step(kw):
+    """hopper's control step is 4 MuJoCo steps: with MuJoCo's scheme, 4 physics steps of the held
+    action are the control step bit for bit; with rk4 over the whole control step, 4 shorter rk4
+    steps of the same field land close to it (a finer grid, not the same one)."""
+    wm, s, a = _model("hopper-hop", **kw)
+    twin = wm.physics_steps()
+    assert twin.spec.control_dt == pytest.approx(wm.spec.control_dt / 4)
+    assert wm.spec.control_dt == pytest.approx(0.02)  # the original is untouched
+    s0, a0 = s[:16].astype(np.float32), a[:16].astype(np.float32)
+    one = wm.step(s0, a0)
+    four = s0
+    for _ in range(4):
+        four = twin.step(four, a0)
+    if kw.get("method") == "rk4":
+        assert 0 < np.abs(one - four).max() < 1e-3 * (1 + np.abs(one - s0).max())
+    else:
+        np.testing.assert_array_equal(one, four)
+
+
+def test_an_ensemble_has_no_physics_step_reading():
+    wm, _, _ = _model("hopper-hop", kind="ensemble")
+    with pytest.raises(ValueError, match="no physics-step reading"):
+        wm.physics_steps()
+    constant = WorldModel.create(ModelConfig(task="hopper-hop", kind="constant"))
+    assert constant.physics_steps() is constant

@@ -99,7 +99,8 @@ class ShardResult:
 
 
 class EpisodeCollector:
-    """Runs episodes of one task with one action process and writes them as shards.
+    """Runs episodes of one task with one action process and writes them as shards
+    (``physics_steps``: one MuJoCo step per recorded step, ``SuiteSimulator``).
 
     Plain Python: ``actors.collector.RolloutCollector`` is this class as a Ray actor.
     """
@@ -111,8 +112,9 @@ class EpisodeCollector:
         process: ProcessConfig = ProcessConfig(),
         policy: Policy | None = None,
         push: Push | None = None,
+        physics_steps: bool = False,
     ):
-        self.sim = make_simulator(task)
+        self.sim = make_simulator(task, physics_steps=physics_steps)
         self.push = push
         self.spec = self.sim.spec
         self.steps = steps

@@ -9,6 +9,9 @@ so ``step``, ``rollout`` and ``member_rollouts`` all take out-of-range actions a
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import torch
 from torch import nn
 from torchdiffeq import odeint
@@ -78,6 +81,22 @@ class ODEDynamics(DynamicsModel):
         if self.limits is not None:
             q, qdot = self.limits(q, qdot)
         return torch.cat([q, qdot], dim=-1)
+
+    def physics_step_twin(self) -> ODEDynamics:
+        """A copy of this model whose ``step`` spans one MuJoCo step (``spec.physics_dt``), the
+        action held, instead of one control step: the same learned field over a shorter time.
+        Its solver step stays this model's where a control step holds whole physics steps of it
+        (MuJoCo's own scheme and substeps, the default: then one physics step is one of this
+        model's substeps, bit for bit), else it is one physics step."""
+        twin = copy.deepcopy(self)
+        spec, k = self.spec, self.spec.physics_substeps
+        twin.spec = dataclasses.replace(spec, control_dt=spec.physics_dt)
+        twin.dt = spec.physics_dt
+        twin.substeps = self.substeps // k if self.substeps % k == 0 else 1
+        known = getattr(twin, "known", None)
+        if known is not None and known.implicit_h is not None:
+            known.implicit_h = twin.dt / twin.substeps
+        return twin
 
     def _dopri5(self, field, state: torch.Tensor) -> torch.Tensor:
         cfg = self.config

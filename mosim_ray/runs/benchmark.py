@@ -17,6 +17,11 @@ process, each with every velocity multiplied by --push-factor after its burn-in,
 horizon's steps after that; its longest-horizon segments all start at the pushed state, shorter
 ones anywhere in the steps after it.
 
+``--step-unit physics`` counts every step (horizons, --steps, --burn-in) in MuJoCo steps, not
+control steps: the test episodes draw a fresh action every physics step and each model steps one
+physics step at a time (``WorldModel.physics_steps``), the paper's prediction unit on tasks whose
+control step holds several (dm_control suite tasks; no policy set).
+
 Per model, test set and horizon: raw-state MSE, normalized MSE, share of finite rollouts, and the
 equivalent horizon: the horizon at which the model's error reaches the reference model's 16-step
 error (--reference; default the first baseline, else constant-state). Writes a markdown table,
@@ -41,6 +46,7 @@ RANDOM_PROCESSES = ("poisson", "uniform", "ou")
 PUSHED = "pushed"
 """the test set of states pushed outside the training range"""
 TEST_SETS = (*RANDOM_PROCESSES, "random", "policy", PUSHED)
+STEP_UNITS = ("control", "physics")
 
 
 def process_of(test_set: str, random_actions: str) -> str:
@@ -48,14 +54,17 @@ def process_of(test_set: str, random_actions: str) -> str:
     return random_actions if test_set in ("random", PUSHED) else test_set
 
 
-def data_folder(test_set: str, random_actions: str, push_factor: float) -> str:
+def data_folder(
+    test_set: str, random_actions: str, push_factor: float, step_unit: str = "control"
+) -> str:
     """A test set's folder under the data dir: one per process (``random`` for Poisson, its
     first name), so every name of the same process reads the same segments; the pushed set's
-    names its factor and, unless Poisson, its process."""
+    names its factor and, unless Poisson, its process; physics-step sets end in ``_physics``."""
     process = process_of(test_set, random_actions)
+    unit = "" if step_unit == "control" else f"_{step_unit}"
     if test_set == PUSHED:
-        return f"pushed_x{push_factor:g}" + ("" if process == "poisson" else f"_{process}")
-    return "random" if process == "poisson" else process
+        return f"pushed_x{push_factor:g}" + ("" if process == "poisson" else f"_{process}") + unit
+    return ("random" if process == "poisson" else process) + unit
 
 
 @dataclass(frozen=True)
@@ -86,9 +95,12 @@ class BenchmarkConfig:
     """the pushed set: every velocity multiplied by this after each episode's burn-in"""
     episodes: int = 16
     steps: int = 600
-    """control steps per test episode"""
+    """steps per test episode"""
     burn_in: int = 100
     """steps dropped at the start of each test episode"""
+    step_unit: str = "control"
+    """what one step is, in horizons, steps and burn_in: control (the task's control step) or
+    physics (one MuJoCo step, a fresh action each: the paper's unit; suite tasks only)"""
     reference: str | None = None
     """model whose 16-step error defines equivalence (default: the first baseline, else
     constant-state)"""
@@ -117,6 +129,14 @@ class BenchmarkConfig:
             raise ValueError(f"unknown test sets {sorted(unknown)}; known: {', '.join(TEST_SETS)}")
         if not math.isfinite(self.push_factor) or self.push_factor <= 0:
             raise ValueError(f"push_factor must be a positive number, got {self.push_factor}")
+        if self.step_unit not in STEP_UNITS:
+            raise ValueError(
+                f"step_unit must be one of {', '.join(STEP_UNITS)}, got {self.step_unit!r}"
+            )
+        if self.step_unit == "physics" and ":" in self.task:
+            raise ValueError(f"step_unit physics is for dm_control suite tasks, not {self.task!r}")
+        if self.step_unit == "physics" and "policy" in self.sets:
+            raise ValueError("the policy test set acts at the control step: step_unit control")
         if "policy" in self.sets and not self.policy:
             raise ValueError("the policy test set needs --policy (an RLlib checkpoint folder)")
         if self.steps - self.burn_in <= max(self.horizons):
@@ -149,13 +169,13 @@ def test_set(config: BenchmarkConfig, kind: str, folder: Path):
     if kind == PUSHED:  # one longest-horizon segment per episode, from the pushed state
         episodes, steps = config.segments, config.burn_in + max(config.horizons)
     if not folder.is_dir() or not any(folder.glob("shard-*.parquet")):
-        if kind == PUSHED:
+        physics_steps = config.step_unit == "physics"
+        if kind != "policy":
             process = ProcessConfig(kind=process_of(kind, config.random_actions))
-            push = Push(at=config.burn_in, factor=config.push_factor)
-            collector = EpisodeCollector(config.task, steps, process, push=push)
-        elif kind != "policy":
-            process = ProcessConfig(kind=process_of(kind, config.random_actions))
-            collector = EpisodeCollector(config.task, steps, process)
+            push = Push(at=config.burn_in, factor=config.push_factor) if kind == PUSHED else None
+            collector = EpisodeCollector(
+                config.task, steps, process, push=push, physics_steps=physics_steps
+            )
         else:
             from mosim_ray.sac.policy import RLlibPolicy
 
@@ -210,6 +230,8 @@ def run(
         models[name] = WorldModel.load(path, task=config.task)
     torch.set_num_threads(config.threads)
     models["constant"] = WorldModel.create(ModelConfig(task=config.task, kind="constant"))
+    if config.step_unit == "physics":
+        models = {name: m.physics_steps() for name, m in models.items()}
     reference = config.reference or next(
         (n for n in models if n not in ("mosim", "constant")), "constant"
     )
@@ -220,13 +242,16 @@ def run(
         "task": config.task,
         "reference": reference,
         "burn_in": config.burn_in,
+        "step_unit": config.step_unit,
         "models": {n: getattr(m, "info", {}).get("train_seconds") for n, m in models.items()},
         "sets": {},
         "settings": asdict(config),
     }
     hmax = max(config.horizons)
     for kind in config.sets:
-        folder = data_dir / data_folder(kind, config.random_actions, config.push_factor)
+        folder = data_dir / data_folder(
+            kind, config.random_actions, config.push_factor, config.step_unit
+        )
         data = test_set(config, kind, folder)
         by_step = {
             n: error_by_step(m, data, hmax, config.segments)["model"] for n, m in models.items()
@@ -246,7 +271,7 @@ def run(
             "reference_16_step_mse": ref16,
             "models": rows,
         }
-        title = f"{config.task}, {kind} actions"
+        title = f"{config.task}, {kind} actions, {config.step_unit} steps"
         plot_error_vs_horizon(by_step, out / f"error_vs_horizon_{kind}.png", title)
         plot_trajectories(models, data, out / f"trajectories_{kind}.png", horizon=min(hmax, 100))
     result["table"] = table(result, config.horizons)

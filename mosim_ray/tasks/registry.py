@@ -93,10 +93,15 @@ def get_spec(name: str) -> TaskSpec:
     return make_simulator(name).spec
 
 
-def make_simulator(name: str, seed: int | None = None) -> Simulator:
+def make_simulator(name: str, seed: int | None = None, physics_steps: bool = False) -> Simulator:
     """A fresh simulator of ``name`` (``cheetah-run``, ``gym:Hopper-v5`` or
-    ``mjcf:path/to/model.xml``)."""
+    ``mjcf:path/to/model.xml``). ``physics_steps``: one MuJoCo step per ``step`` (dm_control
+    suite tasks only; ``SuiteSimulator``)."""
     check_task_name(name)
+    if physics_steps and (name.startswith(MJCF_PREFIX) or name.startswith(GYM_PREFIX)):
+        raise ValueError(
+            f"task {name!r}: physics-step simulation is for dm_control suite tasks only"
+        )
     if name.startswith(MJCF_PREFIX):
         from mosim_ray.tasks.mjcf import MjcfSimulator
 
@@ -107,4 +112,4 @@ def make_simulator(name: str, seed: int | None = None) -> Simulator:
         return GymSimulator(name, seed)
     from mosim_ray.tasks.suite import SuiteSimulator
 
-    return SuiteSimulator(name, seed)
+    return SuiteSimulator(name, seed, physics_steps)

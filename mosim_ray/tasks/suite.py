@@ -15,15 +15,22 @@ _ACC_STAGE_OBS = {"hopper": ("touch",), "quadruped": ("imu", "force_torque")}
 
 
 class SuiteSimulator(Simulator):
-    """A dm_control suite task (``cheetah-run``) with its observation and reward."""
+    """A dm_control suite task (``cheetah-run``) with its observation and reward.
 
-    def __init__(self, name: str, seed: int | None = None):
+    ``physics_steps``: each ``step`` is one MuJoCo step (``spec.control_dt`` is then the physics
+    timestep) instead of the task's control step of several: the unit of the paper's prediction
+    experiments ("action repeat = 1, control step = 1"), for test data only.
+    """
+
+    def __init__(self, name: str, seed: int | None = None, physics_steps: bool = False):
         self.name, self.seed = name, seed
         domain, task = SUITE_TASKS[name]
         self.domain = domain
         self.env = suite.load(
             domain, task, task_kwargs={"random": seed, "time_limit": float("inf")}
         )
+        if physics_steps:  # the suite's tasks fix their control timestep; no argument overrides it
+            self.env._n_sub_steps = 1
         ts = self.env.reset()
         self._obs = None
         model = self.env.physics.model
