@@ -24,7 +24,8 @@ compares two rates measured under the same load, the most precise comparison her
   them (``module.forward_train``, RLlib's SAC loss with its statistics on every minibatch,
   ``learner_group.update`` per rollout fragment, ``env_runner_group.sync_weights``); the
   ``rllib ...`` rows revert one each; the ``compiled`` rows add ``torch_compile_learner=True``
-  (inductor) for RLlib's ``forward_train`` or for the complete update step.
+  (inductor) for RLlib's ``forward_train`` or for the complete update step; ``bfloat16`` runs the
+  update's MLPs under CPU autocast (``network_dtype``).
 * ``--ablations``: ours with one older fast setting reverted at a time (buffer, critic, update
   step, rollout fragment).
 * ``--defaults``: ``SACConfig().environment(env)`` as it comes, and with 256x256 ReLU nets and
@@ -512,6 +513,10 @@ def _candidates() -> dict[str, tuple[str, tuple[type, type, dict[str, Any]]]]:
         "update-compiled": (
             "ours/update compiled (complete_update)",
             (FastSAC, FastSACTorchLearner, compile_update),
+        ),
+        "bfloat16": (
+            "ours/bfloat16 networks",
+            (FastSAC, FastSACTorchLearner, {"network_dtype": "bfloat16"}),
         ),
     }
 

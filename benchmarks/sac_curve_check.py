@@ -1,10 +1,13 @@
 """Same SAC, faster: learning curves of RLlib's own SAC and ours at the same number of updates.
 
     python benchmarks/sac_curve_check.py [--env Pendulum-v1] [--steps 6000] [--seeds 0 1]
+        [--arms rllib ours ours-bfloat16]
 
 "rllib": ``SACConfig`` with our hyperparameters (256x256 ReLU, ``fusionnet_hiddens=[]``, lr 3e-4,
 batch 256, initial alpha 0.2, one update per env step through RLlib's own prioritized episode
-buffer, learner and ``training_step``). "ours": ``algorithm_config("sac", ...)``. Both learn from
+buffer, learner and ``training_step``). "ours": ``algorithm_config("sac", ...)``;
+"ours-bfloat16": ours with ``network_dtype="bfloat16"`` (the update's MLPs under CPU autocast).
+All learn from
 step 1000 with one update per env step; the curve is the mean return of recent training
 episodes against env steps (= updates + 1000). Writes benchmarks/results/sac_curve_check.json/.png
 with, per run, the summary the comparison reads: the first iteration above ``--good`` and the
@@ -59,6 +62,19 @@ def rllib_sac(env: str, seed: int):
     return config
 
 
+ARMS = ("rllib", "ours", "ours-bfloat16")
+
+
+def arm_config(name: str, env: str, seed: int):
+    """The algorithm config of arm ``name`` (one of ``ARMS``)."""
+    if name == "rllib":
+        return rllib_sac(env, seed)
+    dtype = "bfloat16" if name == "ours-bfloat16" else "float32"
+    return algorithm_config(
+        "sac", env, seed=seed, min_sample_timesteps_per_iteration=200, network_dtype=dtype
+    )
+
+
 def curve(config, steps: int) -> dict:
     algo = config.build_algo()
     out = {"env_steps": [], "return_mean": [], "wall_s": []}
@@ -100,6 +116,7 @@ def main(argv=None) -> int:
     p.add_argument("--good", type=float, default=-200.0, help="return that counts as learned")
     p.add_argument("--late", type=int, default=4000, help="env steps after which returns count")
     p.add_argument("--collapse", type=float, default=-1000.0, help="a late return this low")
+    p.add_argument("--arms", nargs="+", choices=ARMS, default=["rllib", "ours"])
     p.add_argument("--out", default=str(RESULTS / "sac_curve_check.json"))
     args = p.parse_args(argv)
     from mosim_ray.runs.provenance import provenance
@@ -119,16 +136,8 @@ def main(argv=None) -> int:
         "load_average_start": os.getloadavg(),
     }
     for seed in args.seeds:
-        for name, config in (
-            ("rllib", rllib_sac(args.env, seed)),
-            (
-                "ours",
-                algorithm_config(
-                    "sac", args.env, seed=seed, min_sample_timesteps_per_iteration=200
-                ),
-            ),
-        ):
-            c = curve(config, args.steps)
+        for name in args.arms:
+            c = curve(arm_config(name, args.env, seed), args.steps)
             results["runs"][f"{name}/seed{seed}"] = c
             summary = summarize(c, args.good, args.late, args.collapse)
             results["summary"][f"{name}/seed{seed}"] = summary
@@ -145,12 +154,12 @@ def main(argv=None) -> int:
         ax.plot(
             c["env_steps"],
             c["return_mean"],
-            color="C0" if key.startswith("rllib") else "C1",
+            color=f"C{ARMS.index(key.split('/')[0])}",
             label=f"{key} ({c['wall_s'][-1]:.0f} s)",
         )
     ax.set_xlabel("env steps (one update per step after 1,000)")
     ax.set_ylabel("training episode return (mean of recent)")
-    ax.set_title(f"{args.env}: RLlib SAC vs ours, same updates")
+    ax.set_title(f"{args.env}: {' vs '.join(args.arms)}, same updates")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

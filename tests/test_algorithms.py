@@ -353,3 +353,31 @@ def test_lean_forward_equals_rllib_forward_train(ray_module):
         torch.testing.assert_close(ours[k], theirs[k], rtol=0, atol=0)
     rllib_critic = _tiny_sac(concat_q_critic=False).build_learner(env=gym.make("Pendulum-v1"))
     assert not lean_forward_supported(rllib_critic.module[DEFAULT_MODULE_ID])
+
+
+def test_bfloat16_networks_stay_near_float32_and_train_float32_weights(ray_module):
+    """``network_dtype="bfloat16"``: the update's outputs within bfloat16's rounding of the
+    float32 ones (not equal: the products really run in bfloat16), float32 weights that move,
+    and a clear error where it cannot apply."""
+    from ray.rllib.core import DEFAULT_MODULE_ID
+
+    from mosim_ray.sac.forward import LeanSACForward
+
+    learner = _tiny_sac(network_dtype="bfloat16").build_learner(env=gym.make("Pendulum-v1"))
+    module = learner.module[DEFAULT_MODULE_ID]
+    batch = {k: torch.from_numpy(v) for k, v in _random_batch(64).items()}
+    torch.manual_seed(0)
+    full = LeanSACForward(module)(batch)
+    torch.manual_seed(0)
+    half = LeanSACForward(module, "bfloat16")(batch)
+    for key in ("qf_preds", "q_target_next", "action_dist_inputs"):
+        assert half[key].dtype == torch.float32
+        assert not torch.equal(half[key], full[key]), key
+        torch.testing.assert_close(half[key], full[key], rtol=0.05, atol=0.05)
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    learner.update_from_arrays(_random_batch(128, seed=1), minibatch_size=64)
+    after = module.state_dict()
+    assert all(v.dtype == torch.float32 for v in after.values())
+    assert any(not torch.equal(before[k], after[k]) for k in after)
+    with pytest.raises(ValueError, match="network_dtype"):
+        _tiny_sac(network_dtype="float16").validate()

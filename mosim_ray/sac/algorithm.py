@@ -38,6 +38,7 @@ from ray.rllib.utils.metrics import (
 
 from mosim_ray.sac.buffer import TRANSITION_BUFFER, TransitionReplayBuffer
 from mosim_ray.sac.critic import ConcatQSACCatalog
+from mosim_ray.sac.forward import check_network_dtype
 from mosim_ray.sac.learner import FastSACTorchLearner
 from mosim_ray.sac.losses import check_critic_loss
 
@@ -55,9 +56,17 @@ class FastSACConfig(SACConfig):
         # "huber" (RLlib's, delta 1) or "mse" (the squared TD error of the SAC paper and
         # pytorch_sac); continuous actions only (losses.sac_losses).
         self.critic_loss = "huber"
+        # "float32" or "bfloat16": the update's MLP matrix products under CPU autocast
+        # (forward.LeanSACForward); acting stays float32.
+        self.network_dtype = "float32"
 
     def validate(self) -> None:
         check_critic_loss(self.critic_loss)
+        check_network_dtype(self.network_dtype)
+        if self.network_dtype != "float32" and self.num_learners > 1:
+            raise ValueError(
+                "network_dtype bfloat16 runs on the local learner only (num_learners <= 1)"
+            )
         # SACConfig.validate only knows RLlib's episode buffers by name.
         rb = self.replay_buffer_config
         if rb.get("type") == TRANSITION_BUFFER:

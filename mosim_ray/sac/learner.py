@@ -180,8 +180,14 @@ class FastSACTorchLearner(SACTorchLearner):
         cached = self._lean_forwards.get(module_id)
         if cached is None or cached[0] is not module:
             lean = None
+            dtype = getattr(self.config, "network_dtype", "float32")
             if self.config.num_learners <= 1 and lean_forward_supported(module):
-                lean = LeanSACForward(module)
+                lean = LeanSACForward(module, dtype)
+            elif dtype != "float32":
+                raise ValueError(
+                    f"network_dtype {dtype} needs the lean forward pass: RLlib's SAC module with "
+                    "MLP networks, twin critics and continuous actions, on one local learner"
+                )
             cached = self._lean_forwards[module_id] = (module, lean)
         return cached[1]
 
