@@ -2,6 +2,8 @@
 
     python benchmarks/schedule_speed.py                       # about 15 minutes
     python benchmarks/schedule_speed.py --quick --json /tmp/s.json   # about 3 minutes, noisier
+    python benchmarks/schedule_speed.py --network-dtype bfloat16 \
+        --json benchmarks/results/schedule_speed_bfloat16.json   # ours with bfloat16 networks
 
 One process, side by side, on this machine (cheetah-run, 5 policy updates per real step, batch
 256, 256x256 networks):
@@ -15,6 +17,9 @@ One process, side by side, on this machine (cheetah-run, 5 policy updates per re
 (c) ``control``: the same updates per real step without a model (real-env SAC, ours);
 (d) ``sb3``: Stable-Baselines3's SAC with the same network, batch and updates per step (the peer
     most users would reach for; ``pip install -e '.[bench]'``), on the same real env.
+
+``--network-dtype bfloat16`` runs ours (b and c) with the SAC update's MLPs in bfloat16 (CPU
+autocast, ``FastSACConfig.network_dtype``); the floor and Stable-Baselines3 stay float32.
 
 Each on-policy run starts from the shipped cheetah-run model and 10,000 random real steps, and
 is timed after learning starts; its real steps per second, plus evaluation every 5,000 real
@@ -63,7 +68,13 @@ def starting_data(folder: Path) -> str:
 
 
 def on_policy(
-    real_steps: int, data: str, out: Path, overlap: bool, seed: int = 0, threads: int = 1
+    real_steps: int,
+    data: str,
+    out: Path,
+    overlap: bool,
+    seed: int = 0,
+    threads: int = 1,
+    dtype: str = "float32",
 ) -> dict[str, Any]:
     from mosim_ray.config import replace_dotted
     from mosim_ray.runs import get_kind
@@ -78,6 +89,7 @@ def on_policy(
             "eval.episodes": 10,
             "seed": seed,
             "threads": threads,
+            "overrides.network_dtype": dtype,
         },
     )
     result = kind.run(config, out)
@@ -94,7 +106,9 @@ def on_policy(
     }
 
 
-def on_policy_at_once(real_steps: int, data: str, out: Path, seeds: int) -> dict[str, Any]:
+def on_policy_at_once(
+    real_steps: int, data: str, out: Path, seeds: int, dtype: str
+) -> dict[str, Any]:
     """``seeds`` on-policy runs at the same time, a process each (as ``run.py --jobs``), one
     learner thread each; their real steps per second summed."""
     import json
@@ -104,7 +118,8 @@ def on_policy_at_once(real_steps: int, data: str, out: Path, seeds: int) -> dict
     for seed in range(seeds):
         part = out / f"seed{seed}.json"
         cmd = [sys.executable, __file__, "--worker", str(part), "--steps", str(real_steps)]
-        procs.append((subprocess.Popen([*cmd, "--data", data, "--seed", str(seed)]), part))
+        cmd += ["--data", data, "--seed", str(seed), "--network-dtype", dtype]
+        procs.append((subprocess.Popen(cmd), part))
     runs = []
     for proc, part in procs:
         if proc.wait() != 0:
@@ -118,25 +133,29 @@ def on_policy_at_once(real_steps: int, data: str, out: Path, seeds: int) -> dict
     }
 
 
-def worker(path: Path, steps: int, data: str, seed: int) -> int:
+def worker(path: Path, steps: int, data: str, seed: int, dtype: str) -> int:
     """One seed of ``on_policy_at_once``, in its own process and Ray."""
     from mosim_ray.actors.ray_session import start_ray
     from mosim_ray.runs.provenance import write_json
 
     start_ray(num_cpus=2)
     out = path.with_suffix("")
-    write_json(on_policy(steps, data, out, overlap=True, seed=seed, threads=1), path)
+    write_json(on_policy(steps, data, out, overlap=True, seed=seed, threads=1, dtype=dtype), path)
     return 0
 
 
-def control(real_steps: int, out: Path) -> dict[str, Any]:
+def control(real_steps: int, out: Path, dtype: str) -> dict[str, Any]:
     from mosim_ray.config import replace_dotted
     from mosim_ray.runs import get_kind
 
     kind = get_kind("real_sac")
     config = replace_dotted(
         kind.config(task=TASK, env_steps=real_steps, learning_starts=256, threads=2),
-        {"overrides.training_intensity": UPDATES_PER_REAL_STEP * BATCH, "eval.every": 10**9},
+        {
+            "overrides.training_intensity": UPDATES_PER_REAL_STEP * BATCH,
+            "overrides.network_dtype": dtype,
+            "eval.every": 10**9,
+        },
     )
     result = kind.run(config, out)
     updates = (result["env_steps"] - 256) * UPDATES_PER_REAL_STEP
@@ -182,13 +201,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="short runs: about 3 minutes in all")
     p.add_argument("--json", default=str(HERE / "results" / "schedule_speed.json"))
     p.add_argument("--seeds-at-once", type=int, default=2, help="on-policy seeds run together")
+    p.add_argument(
+        "--network-dtype",
+        choices=("float32", "bfloat16"),
+        default="float32",
+        help="ours: the SAC update's MLPs in this dtype (CPU autocast)",
+    )
     p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--steps", type=int, help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.steps, args.data, args.seed)
+        return worker(args.worker, args.steps, args.data, args.seed, args.network_dtype)
     if args.seeds_at_once < 1:
         print("error: --seeds-at-once must be at least 1", file=sys.stderr)
         return 2
@@ -203,16 +228,17 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="schedule_speed-"))
     data = starting_data(work / "data")
     floor_before = floor_updates(floor_s)
+    dtype, k = args.network_dtype, args.seeds_at_once
     runs = {
-        "on_policy_at_once": on_policy_at_once(steps, data, work / "at_once", args.seeds_at_once),
-        "on_policy": on_policy(steps, data, work / "on_policy", overlap=True),
-        "on_policy_serial": on_policy(steps, data, work / "serial", overlap=False),
-        "control": control(steps, work / "control"),
+        "on_policy_at_once": on_policy_at_once(steps, data, work / "at_once", k, dtype),
+        "on_policy": on_policy(steps, data, work / "on_policy", overlap=True, dtype=dtype),
+        "on_policy_serial": on_policy(steps, data, work / "serial", overlap=False, dtype=dtype),
+        "control": control(steps, work / "control", dtype),
         "sb3": sb3(steps),
     }
     floor_after = floor_updates(floor_s)
     floor = (floor_before + floor_after) / 2
-    best, k = runs["on_policy_at_once"], args.seeds_at_once
+    best = runs["on_policy_at_once"]
     floor_steps = floor / UPDATES_PER_REAL_STEP
     evals = 100_000 / EVAL_EVERY
     # k seeds of 100k real steps at the summed rate, then wall time per seed; each seed's
@@ -222,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "task": TASK,
         "updates_per_real_step": UPDATES_PER_REAL_STEP,
+        "network_dtype": dtype,
         "seeds_at_once": k,
         "on_policy_real_steps_per_s": best["real_steps_per_s"],
         "one_seed_real_steps_per_s": alone["real_steps_per_s"],
