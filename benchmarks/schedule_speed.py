@@ -197,13 +197,15 @@ def sb3(real_steps: int) -> dict[str, Any] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from mosim_ray.sac.forward import NETWORK_DTYPES
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="short runs: about 3 minutes in all")
     p.add_argument("--json", default=str(HERE / "results" / "schedule_speed.json"))
     p.add_argument("--seeds-at-once", type=int, default=2, help="on-policy seeds run together")
     p.add_argument(
         "--network-dtype",
-        choices=("float32", "bfloat16"),
+        choices=NETWORK_DTYPES,
         default="float32",
         help="ours: the SAC update's MLPs in this dtype (CPU autocast)",
     )

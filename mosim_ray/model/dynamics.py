@@ -93,9 +93,6 @@ class ODEDynamics(DynamicsModel):
         twin.spec = dataclasses.replace(spec, control_dt=spec.physics_dt)
         twin.dt = spec.physics_dt
         twin.substeps = self.substeps // k if self.substeps % k == 0 else 1
-        known = getattr(twin, "known", None)
-        if known is not None and known.implicit_h is not None:
-            known.implicit_h = twin.dt / twin.substeps
         return twin
 
     def _dopri5(self, field, state: torch.Tensor) -> torch.Tensor:
@@ -158,6 +155,12 @@ class MoSimDynamics(ODEDynamics):
         # where the network's flat output goes in a row-major [nv, nv]
         self.register_buffer("tril_flat", rows * n + cols, persistent=False)
         self.register_buffer("eye", torch.eye(n), persistent=False)
+
+    def physics_step_twin(self) -> MoSimDynamics:
+        twin = super().physics_step_twin()
+        if self.known_actuation and twin.known.implicit_h is not None:
+            twin.known.implicit_h = twin.dt / twin.substeps  # damping is implicit per solver step
+        return twin
 
     def minv(self, q: torch.Tensor) -> torch.Tensor:
         """Inverse mass matrix [B, nv, nv], symmetric positive definite."""
