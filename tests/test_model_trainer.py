@@ -42,6 +42,38 @@ def test_train_continues_and_publishes_growing_versions(reacher_data, tmp_path):
     assert first["real_steps"] == 180
 
 
+def test_checkpoints_write_each_episode_once_and_restore_it_exactly(reacher_data, tmp_path):
+    import torch
+
+    trainer = ModelTrainer(
+        WorldModel.load("pretrained/reacher-easy"), RolloutDataset.open(reacher_data), CFG, tmp_path
+    )
+    trainer.train(1)
+    files = sorted((tmp_path / ModelTrainer.EPISODES).glob("*.npz"))
+    assert [f.name for f in files] == ["0.npz", "1.npz", "2.npz"]
+    written = {f.name: f.stat().st_mtime_ns for f in files}
+    trainer.add_episodes(EpisodeCollector("reacher-easy", 30).collect([7], seed=1))
+    trainer.train(1)
+    after = {f.name: f.stat().st_mtime_ns for f in (tmp_path / ModelTrainer.EPISODES).glob("*")}
+    assert after == {**written, "7.npz": after["7.npz"]}  # old files untouched, no temporaries
+    state = torch.load(tmp_path / ModelTrainer.STATE, weights_only=False)
+    assert "episodes" not in state and state["episode_ids"] == [0, 1, 2, 7]
+    again = ModelTrainer(WorldModel.load("pretrained/reacher-easy"), None, CFG, tmp_path)
+    assert sorted(again.episodes) == [0, 1, 2, 7]
+    for i, ep in trainer.episodes.items():
+        for key, value in vars(ep).items():
+            np.testing.assert_array_equal(getattr(again.episodes[i], key), value)
+    # a state written with its episodes inside it (before episode files) still resumes
+    state["episodes"] = {i: vars(e) for i, e in trainer.episodes.items()}
+    del state["episode_ids"]
+    torch.save(state, tmp_path / ModelTrainer.STATE)
+    for f in (tmp_path / ModelTrainer.EPISODES).glob("*"):
+        f.unlink()
+    old = ModelTrainer(WorldModel.load("pretrained/reacher-easy"), None, CFG, tmp_path)
+    assert old.num_steps == trainer.num_steps and old.train(1)["version"] == 3
+    assert len(list((tmp_path / ModelTrainer.EPISODES).glob("*.npz"))) == 4
+
+
 def test_new_episodes_count_once(reacher_data):
     trainer = ModelTrainer(
         WorldModel.load("pretrained/reacher-easy"), RolloutDataset.open(reacher_data), CFG
