@@ -20,6 +20,9 @@ One process, side by side, on this machine (cheetah-run, 5 policy updates per re
 
 ``--network-dtype bfloat16`` runs ours (b and c) with the SAC update's MLPs in bfloat16 (CPU
 autocast, ``FastSACConfig.network_dtype``); the floor and Stable-Baselines3 stay float32.
+``--trainer-compile`` runs (b)'s model trainer with its step compiled (``trainer.compile``); the
+compile is made once before any timing, so the timed runs find it on disk, as every seed after a
+machine's first does.
 
 Each on-policy run starts from the shipped cheetah-run model and 10,000 random real steps, and
 is timed after learning starts; its real steps per second, plus evaluation every 5,000 real
@@ -75,6 +78,7 @@ def on_policy(
     seed: int = 0,
     threads: int = 1,
     dtype: str = "float32",
+    trainer_compile: bool = False,
 ) -> dict[str, Any]:
     from mosim_ray.config import replace_dotted
     from mosim_ray.runs import get_kind
@@ -90,6 +94,7 @@ def on_policy(
             "seed": seed,
             "threads": threads,
             "overrides.network_dtype": dtype,
+            "trainer.compile": trainer_compile,
         },
     )
     result = kind.run(config, out)
@@ -107,7 +112,7 @@ def on_policy(
 
 
 def on_policy_at_once(
-    real_steps: int, data: str, out: Path, seeds: int, dtype: str
+    real_steps: int, data: str, out: Path, seeds: int, dtype: str, trainer_compile: bool
 ) -> dict[str, Any]:
     """``seeds`` on-policy runs at the same time, a process each (as ``run.py --jobs``), one
     learner thread each; their real steps per second summed."""
@@ -119,6 +124,7 @@ def on_policy_at_once(
         part = out / f"seed{seed}.json"
         cmd = [sys.executable, __file__, "--worker", str(part), "--steps", str(real_steps)]
         cmd += ["--data", data, "--seed", str(seed), "--network-dtype", dtype]
+        cmd += ["--trainer-compile"] if trainer_compile else []
         procs.append((subprocess.Popen(cmd), part))
     runs = []
     for proc, part in procs:
@@ -133,15 +139,35 @@ def on_policy_at_once(
     }
 
 
-def worker(path: Path, steps: int, data: str, seed: int, dtype: str) -> int:
+def worker(path: Path, steps: int, data: str, seed: int, dtype: str, trainer_compile: bool) -> int:
     """One seed of ``on_policy_at_once``, in its own process and Ray."""
     from mosim_ray.actors.ray_session import start_ray
     from mosim_ray.runs.provenance import write_json
 
     start_ray(num_cpus=2)
     out = path.with_suffix("")
-    write_json(on_policy(steps, data, out, overlap=True, seed=seed, threads=1, dtype=dtype), path)
+    run = on_policy(
+        steps, data, out, True, seed, threads=1, dtype=dtype, trainer_compile=trainer_compile
+    )
+    write_json(run, path)
     return 0
+
+
+def warm_compile(data: str) -> float:
+    """Seconds to compile the trainer's step once here, the first update included: the on-disk
+    cache the timed runs' trainers then compile from."""
+    import torch
+
+    from mosim_ray.data import RolloutDataset
+    from mosim_ray.envs.world_models import resolve_world_model
+    from mosim_ray.model import WorldModel
+    from mosim_ray.train import ContinualConfig, ModelTrainer
+
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    model = WorldModel.load(resolve_world_model(TASK, None))
+    ModelTrainer(model, RolloutDataset.open(data), ContinualConfig(compile=True)).train(1)
+    return time.perf_counter() - start
 
 
 def control(real_steps: int, out: Path, dtype: str) -> dict[str, Any]:
@@ -209,13 +235,20 @@ def main(argv: list[str] | None = None) -> int:
         default="float32",
         help="ours: the SAC update's MLPs in this dtype (CPU autocast)",
     )
+    p.add_argument(
+        "--trainer-compile",
+        action="store_true",
+        help="the on-policy runs' model trainer with its step compiled (trainer.compile)",
+    )
     p.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--steps", type=int, help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.steps, args.data, args.seed, args.network_dtype)
+        return worker(
+            args.worker, args.steps, args.data, args.seed, args.network_dtype, args.trainer_compile
+        )
     if args.seeds_at_once < 1:
         print("error: --seeds-at-once must be at least 1", file=sys.stderr)
         return 2
@@ -229,12 +262,17 @@ def main(argv: list[str] | None = None) -> int:
     start_ray(num_cpus=2)
     work = Path(tempfile.mkdtemp(prefix="schedule_speed-"))
     data = starting_data(work / "data")
+    compile_s = warm_compile(data) if args.trainer_compile else None
     floor_before = floor_updates(floor_s)
-    dtype, k = args.network_dtype, args.seeds_at_once
+    dtype, k, tc = args.network_dtype, args.seeds_at_once, args.trainer_compile
     runs = {
-        "on_policy_at_once": on_policy_at_once(steps, data, work / "at_once", k, dtype),
-        "on_policy": on_policy(steps, data, work / "on_policy", overlap=True, dtype=dtype),
-        "on_policy_serial": on_policy(steps, data, work / "serial", overlap=False, dtype=dtype),
+        "on_policy_at_once": on_policy_at_once(steps, data, work / "at_once", k, dtype, tc),
+        "on_policy": on_policy(
+            steps, data, work / "on_policy", overlap=True, dtype=dtype, trainer_compile=tc
+        ),
+        "on_policy_serial": on_policy(
+            steps, data, work / "serial", overlap=False, dtype=dtype, trainer_compile=tc
+        ),
         "control": control(steps, work / "control", dtype),
         "sb3": sb3(steps),
     }
@@ -251,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         "task": TASK,
         "updates_per_real_step": UPDATES_PER_REAL_STEP,
         "network_dtype": dtype,
+        "trainer_compile": tc,
+        "first_compile_s": compile_s,
         "seeds_at_once": k,
         "on_policy_real_steps_per_s": best["real_steps_per_s"],
         "one_seed_real_steps_per_s": alone["real_steps_per_s"],

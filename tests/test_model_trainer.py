@@ -145,3 +145,22 @@ def test_trainer_device_is_checked_before_any_training(reacher_data):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             make("cuda")
+
+
+def test_trainer_compile_reaches_the_trainer_of_a_run(reacher_data):
+    from mosim_ray.config import replace_dotted
+    from mosim_ray.runs import get_kind
+    from mosim_ray.schedules.model_link import trainer_config
+
+    kind = get_kind("on_policy")
+    config = kind.config(task="reacher-easy", real_steps=100)
+    assert trainer_config(config.settings(), seed=3)["compile"] is False
+    compiled = replace_dotted(config, {"trainer.compile": True}).settings()
+    fields = trainer_config(compiled, seed=3)
+    assert fields["compile"] is True and fields["seed"] == 3
+    trainer = ModelTrainer(
+        WorldModel.load("pretrained/reacher-easy"),
+        RolloutDataset.open(reacher_data),
+        ContinualConfig(**fields),
+    )
+    assert trainer.step is not None  # the compiled step, what train() rolls out with

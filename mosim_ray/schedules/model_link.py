@@ -23,6 +23,19 @@ from mosim_ray.envs.world_models import resolve_world_model
 from mosim_ray.schedules.settings import MoSimSettings
 
 
+def trainer_config(s: MoSimSettings, seed: int) -> dict[str, Any]:
+    """The ``ContinualConfig`` fields of a run's trainer, as its actor takes them (JSON-able)."""
+    t = s.trainer
+    return {
+        "batch_size": t.batch,
+        "horizon": t.horizon,
+        "lr": t.lr,
+        "seed": seed,
+        "device": t.device,
+        "compile": t.compile,
+    }
+
+
 class ModelLink:
     """The trainer and store of one MoSimSAC run (actor names from ``names``)."""
 
@@ -30,14 +43,7 @@ class ModelLink:
         self, s: MoSimSettings, names: dict[str, str], trainer_options: dict, seed: int, work: Path
     ):
         self.store = model_store(names["store"], gated=True)
-        t = s.trainer
-        config = {
-            "batch_size": t.batch,
-            "horizon": t.horizon,
-            "lr": t.lr,
-            "seed": seed,
-            "device": t.device,
-        }
+        config = trainer_config(s, seed)
         data = str(Path(s.data).resolve()) if s.data else None
         self.trainer = ModelTrainerActor.options(name=names["trainer"], **trainer_options).remote(
             resolve_world_model(s.task, s.checkpoint),
@@ -46,7 +52,7 @@ class ModelLink:
             config,
             names["store"],
         )
-        self.horizon = t.horizon
+        self.horizon = s.trainer.horizon
         self.version = 0
         """the newest version released to the env runners and branches"""
         self._training = None

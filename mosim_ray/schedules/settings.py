@@ -53,6 +53,10 @@ class TrainerSettings:
     """the trainer trains while the learner updates the policy (both cores busy): an update's
     weights reach the imagined steps once the next update is due; false: the learner waits for
     every update"""
+    compile: bool = False
+    """torch.compile the model's step for the trainer's updates (the same updates to float
+    rounding; ``model/compiled.py``): a compile of 10-120 s at the first update, kept on disk
+    for the runs after it"""
 
     def __post_init__(self) -> None:
         check_positive(self, ("update_every", "steps_per_update", "batch", "horizon"))
