@@ -14,6 +14,7 @@ The weights are inputs of the compiled graph, not constants: weight updates need
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import torch
@@ -30,6 +31,10 @@ class CompiledStep:
     """
 
     def __init__(self, dynamics: DynamicsModel):
+        # The step reads tensors in Python by design (the active correctors, the soft limits'
+        # active set), so it compiles in pieces; dynamo's 15-line advice on that, printed once a
+        # process, is noise in a user's console.
+        logging.getLogger("torch._dynamo.variables.tensor").setLevel(logging.ERROR)
         self.dynamics = dynamics
         self._compiled = torch.compile(dynamics.step, dynamic=False)
         self.failed: str | None = None
