@@ -20,9 +20,10 @@ One process, side by side, on this machine (cheetah-run, 5 policy updates per re
 
 ``--network-dtype bfloat16`` runs ours (b and c) with the SAC update's MLPs in bfloat16 (CPU
 autocast, ``FastSACConfig.network_dtype``); the floor and Stable-Baselines3 stay float32.
-``--trainer-compile`` runs (b)'s model trainer with its step compiled (``trainer.compile``); the
-compile is made once before any timing, so the timed runs find it on disk, as every seed after a
-machine's first does.
+``--trainer-compile`` runs (b)'s model trainer with its step compiled (``trainer.compile``), and
+the seeds at once with the eager trainer too, first, for the gain side by side; the compile is
+made once before any timing, so the timed runs find it on disk, as every seed after a machine's
+first does.
 
 Each on-policy run starts from the shipped cheetah-run model and 10,000 random real steps, and
 is timed after learning starts; its real steps per second, plus evaluation every 5,000 real
@@ -266,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     floor_before = floor_updates(floor_s)
     dtype, k, tc = args.network_dtype, args.seeds_at_once, args.trainer_compile
     runs = {
+        # with --trainer-compile, the same seeds at once with the eager trainer first: the
+        # compile's gain side by side, in one run
+        "on_policy_at_once_eager_trainer": (
+            on_policy_at_once(steps, data, work / "at_once_eager", k, dtype, False) if tc else None
+        ),
         "on_policy_at_once": on_policy_at_once(steps, data, work / "at_once", k, dtype, tc),
         "on_policy": on_policy(
             steps, data, work / "on_policy", overlap=True, dtype=dtype, trainer_compile=tc
@@ -281,9 +287,15 @@ def main(argv: list[str] | None = None) -> int:
     best = runs["on_policy_at_once"]
     floor_steps = floor / UPDATES_PER_REAL_STEP
     evals = 100_000 / EVAL_EVERY
-    # k seeds of 100k real steps at the summed rate, then wall time per seed; each seed's
-    # evaluations run beside the others' work (a core each), so they add their own time / k
-    hours = (100_000 / best["real_steps_per_s"] + evals * best["eval_seconds"] / k) / 3600
+
+    def hours_per_seed(at_once: dict[str, Any]) -> float:
+        # k seeds of 100k real steps at the summed rate, then wall time per seed; each seed's
+        # evaluations run beside the others' work (a core each), so they add their own time / k
+        rate, evals_s = at_once["real_steps_per_s"], at_once["eval_seconds"]
+        return (100_000 / rate + evals * evals_s / k) / 3600
+
+    hours = hours_per_seed(best)
+    eager = runs["on_policy_at_once_eager_trainer"]
     alone = runs["on_policy"]
     result = {
         "task": TASK,
@@ -291,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
         "network_dtype": dtype,
         "trainer_compile": tc,
         "first_compile_s": compile_s,
+        "eager_trainer_real_steps_per_s": eager["real_steps_per_s"] if eager else None,
+        "eager_trainer_hours_per_100k_real_steps": hours_per_seed(eager) if eager else None,
+        "trainer_compile_speedup": (
+            best["real_steps_per_s"] / eager["real_steps_per_s"] if eager else None
+        ),
         "seeds_at_once": k,
         "on_policy_real_steps_per_s": best["real_steps_per_s"],
         "one_seed_real_steps_per_s": alone["real_steps_per_s"],
@@ -319,13 +336,15 @@ def main(argv: list[str] | None = None) -> int:
         "floor_real_steps_per_s",
         "ratio_to_floor",
         "hours_per_100k_real_steps",
+        "eager_trainer_hours_per_100k_real_steps",
+        "trainer_compile_speedup",
         "overlap_speedup",
         "ours_updates_per_s",
         "peer_sb3_updates_per_s",
     )
     for key in keys:
         value = result[key]
-        print(f"{key:>28}: {value:.3f}" if isinstance(value, float) else f"{key:>28}: {value}")
+        print(f"{key:>40}: {value:.3f}" if isinstance(value, float) else f"{key:>40}: {value}")
     print(f"-> {args.json}")
     return 0
 
