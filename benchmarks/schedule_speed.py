@@ -148,7 +148,14 @@ def worker(path: Path, steps: int, data: str, seed: int, dtype: str, trainer_com
     start_ray(num_cpus=2)
     out = path.with_suffix("")
     run = on_policy(
-        steps, data, out, True, seed, threads=1, dtype=dtype, trainer_compile=trainer_compile
+        steps,
+        data,
+        out,
+        overlap=True,
+        seed=seed,
+        threads=1,
+        dtype=dtype,
+        trainer_compile=trainer_compile,
     )
     write_json(run, path)
     return 0
