@@ -1,12 +1,14 @@
 """Same SAC, faster: learning curves of RLlib's own SAC and ours at the same number of updates.
 
     python benchmarks/sac_curve_check.py [--env Pendulum-v1] [--steps 6000] [--seeds 0 1]
-        [--arms rllib ours ours-bfloat16]
+        [--arms rllib ours ours-bfloat16 ours-fragment1 ours-fragment16]
 
 "rllib": ``SACConfig`` with our hyperparameters (256x256 ReLU, ``fusionnet_hiddens=[]``, lr 3e-4,
 batch 256, initial alpha 0.2, one update per env step through RLlib's own prioritized episode
 buffer, learner and ``training_step``). "ours": ``algorithm_config("sac", ...)``;
-"ours-bfloat16": ours with ``network_dtype="bfloat16"`` (the update's MLPs under CPU autocast).
+"ours-bfloat16": ours with ``network_dtype="bfloat16"`` (the update's MLPs under CPU autocast);
+"ours-fragmentK": ours with rollout fragments of K env steps instead of the default 4 (how stale
+the behaviour policy may be: up to K updates).
 All learn from
 step 1000 with one update per env step; the curve is the mean return of recent training
 episodes against env steps (= updates + 1000). Writes benchmarks/results/sac_curve_check.json/.png
@@ -62,7 +64,7 @@ def rllib_sac(env: str, seed: int):
     return config
 
 
-ARMS = ("rllib", "ours", "ours-bfloat16")
+ARMS = ("rllib", "ours", "ours-bfloat16", "ours-fragment1", "ours-fragment16")
 
 
 def arm_config(name: str, env: str, seed: int):
@@ -70,9 +72,12 @@ def arm_config(name: str, env: str, seed: int):
     if name == "rllib":
         return rllib_sac(env, seed)
     dtype = "bfloat16" if name == "ours-bfloat16" else "float32"
-    return algorithm_config(
+    config = algorithm_config(
         "sac", env, seed=seed, min_sample_timesteps_per_iteration=200, network_dtype=dtype
     )
+    if name.startswith("ours-fragment"):
+        config.env_runners(rollout_fragment_length=int(name.removeprefix("ours-fragment")))
+    return config
 
 
 def curve(config, steps: int) -> dict:
