@@ -1,8 +1,8 @@
 """Ship the equal-budget models of a task as ``mosim_ray/pretrained/<task>`` (MoSim with the MJCF's
 physics) and ``mosim_ray/pretrained/<task>-structure_free``: seed 0 of
 ``model_mosim_joint_training_mjcf_physics_<task>`` and of ``model_structure_free_<task>``, the
-same 50k real random steps and 10,000 gradient steps each, whose errors BENCHMARKS.md's
-equal-budget table reports.
+same 50k real random steps and the same gradient steps each (10,000; 3,000 on walker-walk),
+whose errors BENCHMARKS.md's equal-budget table reports.
 
     python benchmarks/ship_pretrained.py reacher-easy cheetah-run   # trains a missing seed 0 first
     python benchmarks/ship_pretrained.py --check                    # shipped files = manifest
