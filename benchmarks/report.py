@@ -29,6 +29,7 @@ BENCHMARK_TABLES = {
     "policy_actions": "benchmarks/results/policy_actions_*/result.json",
 }
 """BENCHMARKS.md's marker -> the prediction benchmarks it tabulates (``pipelines/benchmark.py``)"""
+IMAGINED_BOUND = Path("benchmarks/results/imagined_bound.json")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         prediction_markdown,
         prediction_rows,
     )
+    from mosim_ray.experiments.report_speed import imagined_bound_markdown
     from mosim_ray.experiments.spec import load_experiment
     from mosim_ray.runs.names import folder_name
 
@@ -90,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         results = [json.loads(f.read_text()) for f in sorted(Path().glob(pattern))]
         wanted[Path("BENCHMARKS.md")] = replace_between(
             wanted[Path("BENCHMARKS.md")], marker, benchmark_markdown(results, FIGURES)
+        )
+    if IMAGINED_BOUND.is_file():
+        wanted[Path("BENCHMARKS.md")] = replace_between(
+            wanted[Path("BENCHMARKS.md")],
+            "imagined_bound",
+            imagined_bound_markdown(json.loads(IMAGINED_BOUND.read_text())),
         )
     stale = [
         str(path) for path, text in wanted.items() if not path.is_file() or path.read_text() != text

@@ -206,6 +206,32 @@ def test_replace_between_markers():
         replace_between("no markers", "headline", "x")
 
 
+def test_imagined_bound_table_takes_the_slowest_small_product_rate():
+    from mosim_ray.experiments.report_speed import imagined_bound_markdown
+
+    measured = {
+        "dm_control env.step": 1000.0,
+        "model step states/s": 3000.0,
+        "gemm 256x32x32 flop/s": 20e9,
+        "gemm 256x64x64 flop/s": 40e9,
+    }
+    task = {
+        "model": "pretrained/x",
+        "model_substeps": 4,
+        "hidden_widths": [32, 64],
+        "product_flops_per_state_step": 2e6,
+        "measured": measured,
+        "share_of_small_gemm_rate": 0.3,
+        "model_step_ratio_to_dm_control": 3.0,
+        "bound_ratio_to_dm_control": 10.0,
+    }
+    table = imagined_bound_markdown({"batch": 256, "tasks": {"x-run": task}})
+    row = table.splitlines()[2]
+    assert row == (
+        "| x-run | pretrained/x | 4 | 2.00 | 20.0 | 3,000 (30%) | 1,000 | 3.0x | **10.0x** |"
+    )
+
+
 def test_the_docs_are_what_the_results_give():
     import subprocess
     import sys
