@@ -86,3 +86,30 @@ def test_real_evaluation_runs_whole_seeded_episodes(ray_local, tiny_checkpoint):
     finally:
         evaluator.stop()
         algo.stop()
+
+
+def _first_observations(evaluator) -> np.ndarray:
+    episodes = evaluator.runner.sample(num_episodes=3, explore=False, force_reset=True)
+    return np.stack([e.get_observations(0) for e in episodes[:3]])
+
+
+def test_each_run_seed_is_judged_on_its_own_evaluation_starts(ray_local, tiny_checkpoint):
+    from mosim_ray.sac.eval_settings import EVAL_SEED_BASE, EvalSettings
+    from mosim_ray.sac.evaluation import RealEvaluator
+
+    settings = EvalSettings(episodes=3, time_limit=5)
+    assert (
+        settings.starts_seed(0) == EVAL_SEED_BASE and settings.starts_seed(3) == EVAL_SEED_BASE + 3
+    )
+    assert EvalSettings(seed=7).starts_seed(3) == 7  # a run may name its own
+    config = _imagined_config("sac", tiny_checkpoint, **TINY)
+    starts = {}
+    for run_seed in (0, 1):
+        seed = settings.starts_seed(run_seed)
+        evaluator = RealEvaluator(config, "reacher-hard", 3, 5, seed)
+        try:
+            starts[run_seed] = (_first_observations(evaluator), _first_observations(evaluator))
+        finally:
+            evaluator.stop()
+    np.testing.assert_array_equal(*starts[0])  # one run: the same starts at every evaluation
+    assert not np.allclose(starts[0][0], starts[1][0])  # another seed: other starts

@@ -190,7 +190,8 @@ def train_policy(
     if not resume and saves.folder.exists():
         shutil.rmtree(saves.folder)  # a fresh start goes on from nothing
     algo = config.build_algo()
-    evaluator = RealEvaluator(config, task, evaluation.episodes, evaluation.time_limit)
+    eval_seed = evaluation.starts_seed(config.seed)
+    evaluator = RealEvaluator(config, task, evaluation.episodes, evaluation.time_limit, eval_seed)
     try:
         curve, final = train_with_evaluation(
             algo, evaluator, env_steps, evaluation.every, progress, label, on_point, saves
@@ -206,6 +207,7 @@ def train_policy(
         "real_returns": final.returns.tolist(),
         "eval_episodes": evaluation.episodes,
         "eval_time_limit": evaluation.time_limit,
+        "eval_seed": eval_seed,
         "env_steps": curve[-1].env_steps,
         "curve": [vars(p) for p in curve],
     }

@@ -13,6 +13,7 @@ import numpy as np
 
 from mosim_ray.envs.real import DEFAULT_TIME_LIMIT
 from mosim_ray.envs.rllib import REAL, register_envs
+from mosim_ray.sac.eval_settings import EVAL_SEED_BASE
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class RealEvaluator:
         task: str,
         episodes: int = 10,
         time_limit: int = DEFAULT_TIME_LIMIT,
-        seed: int = 12345,
+        seed: int = EVAL_SEED_BASE,
     ):
         from ray.rllib.env.single_agent_env_runner import SingleAgentEnvRunner
 

@@ -115,7 +115,9 @@ class MoSimSAC(FastSAC):
         self._last_eval: dict[str, float] = {}
         self._next_eval = 0
         super().setup(config)
-        self._evaluator = RealEvaluator(self.config, s.task, s.eval.episodes, s.eval.time_limit)
+        self._evaluator = RealEvaluator(
+            self.config, s.task, s.eval.episodes, s.eval.time_limit, self.eval_seed
+        )
         self.schedule.setup(self)
         self.evaluate()
 
@@ -185,6 +187,11 @@ class MoSimSAC(FastSAC):
             self.seconds.waiting += times[0]
             self.seconds.model_training += times[1]
             self.schedule.after_confirm(self)
+
+    @property
+    def eval_seed(self) -> int:
+        """The seed of this run's real evaluation starts."""
+        return self.mosim.eval.starts_seed(self.seed)
 
     @property
     def model_version(self) -> int:
@@ -284,6 +291,7 @@ class MoSimSAC(FastSAC):
             "schedule": self.mosim.schedule,
             **self._last_eval,
             "eval_episodes": self.mosim.eval.episodes,
+            "eval_seed": self.eval_seed,
             **self.counts.as_dict(),
             "trainer_real_steps": held["real_steps"],
             "trainer_model_version": held["version"],
