@@ -6,6 +6,7 @@
     python benchmarks/run.py sac_cheetah-run --jobs 2        # two seeds side by side (1 thread each)
     python benchmarks/run.py sac_cheetah-run --pause-at 40000   # each seed to its save at 40k
     python benchmarks/run.py sac_reacher-hard sac_cheetah-run --jobs 2   # several, in order
+    python benchmarks/run.py sac_cheetah-run --status        # what is left; runs nothing
 
 Stop it at any time; the same command goes on (finished seeds skipped, built inputs reused, a
 seed's unfinished run started again). Commit finished seed files as they land. A long seed keeps
@@ -50,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         "real steps (the same command without it goes on from there)",
     )
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--status",
+        action="store_true",
+        help="run nothing; say per seed what is finished, on its way (and whether its run is on "
+        "this machine to go on from) or not started, and what finished seeds took",
+    )
     args = p.parse_args(argv)
     import os
 
@@ -57,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from mosim_ray.config import ConfigError
     from mosim_ray.experiments.runner import missing_seeds, run_seed
     from mosim_ray.experiments.spec import load_experiment
+    from mosim_ray.experiments.status import status
 
     if args.pause_at is not None and args.pause_at < 1:
         print("error: --pause-at must be a positive number of real steps", file=sys.stderr)
@@ -66,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.names:
             exp = load_experiment(HERE / "experiments" / f"{name}.yaml")
             seeds = parse_seeds(args.seeds) if args.seeds else list(exp.seeds)
+            if args.status:
+                print(status(exp, seeds))
+                continue
             todo = missing_seeds(exp, seeds)
             print(
                 f"{exp.name}: {len(seeds) - len(todo)} of {len(seeds)} seeds done; running {todo}"

@@ -391,3 +391,30 @@ def test_a_seed_pauses_only_once_its_save_holds_the_evaluation_there(tmp_path):
     assert not paused(exp, 0, None, 40000, tmp_path)
     _seed_file(tmp_path, "arm", 0, [(20000, 1.0), (30004, 2.0), (40004, 3.0)], partial=True)
     assert paused(exp, 0, None, 40000, tmp_path) and not paused(exp, 0, None, None, tmp_path)
+
+
+def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
+    from mosim_ray.experiments.status import (
+        FINISHED,
+        NOT_STARTED,
+        ON_ITS_WAY,
+        seed_states,
+        status_lines,
+    )
+
+    results, work = tmp_path / "results", tmp_path / "work"
+    exp = Experiment(name="arm", kind="on_policy", run={}, seeds=(0, 1, 2, 3))
+    _seed_file(results, "arm", 0, [(20000, 100.0), (40000, 300.0)])
+    done = results / "arm" / "seed0.json"
+    done.write_text(json.dumps({**json.loads(done.read_text()), "wall_s": 1800.0}))
+    _seed_file(results, "arm", 1, [(20000, 90.0)], partial=True)  # its run is here
+    (work / "arm" / "seed1" / "run" / "checkpoint").mkdir(parents=True)
+    _seed_file(results, "arm", 2, [(20000, 80.0)], partial=True)  # its run is elsewhere
+    states = seed_states(exp, [0, 1, 2, 3], results, work)
+    assert [s.state for s in states] == [FINISHED, ON_ITS_WAY, ON_ITS_WAY, NOT_STARTED]
+    assert states[0].real_steps == 40000 and states[0].wall_minutes == pytest.approx(30.0)
+    assert [s.run_here for s in states[1:3]] == [True, False]
+    lines = status_lines(exp, states)
+    assert lines[0] == "arm (on_policy): 1 finished, 2 on its way, 1 not started (seeds)"
+    assert "goes on from that save" in lines[2] and "starts it again" in lines[3]
+    assert lines[-1].startswith("  finished seeds took 30-30 min")

@@ -1,0 +1,134 @@
+"""What an experiment has left, seed by seed, before running anything.
+
+    python benchmarks/run.py mosim_on_policy_cheetah-run --status
+
+Per seed (and grid value): finished (its last evaluation and wall time), on its way (the real
+steps of its last save, and whether its run is on this machine to go on from: a partial file
+whose run is elsewhere is replaced when the seed runs here, from the start), or not started;
+then what the finished seeds took, the figure to plan the rest by.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from mosim_ray.experiments.runner import RESULTS, WORK, partial_file, seed_file
+from mosim_ray.experiments.spec import Experiment
+from mosim_ray.runs import get_kind
+
+FINISHED, ON_ITS_WAY, NOT_STARTED = "finished", "on its way", "not started"
+
+
+@dataclass(frozen=True)
+class SeedState:
+    seed: int
+    point: str
+    """the grid value's folder (``time_limit-30``), "" without a grid"""
+    state: str
+    """finished, on its way or not started"""
+    real_steps: int | None = None
+    """the last evaluation's real steps (finished) or the last save's (on its way)"""
+    return_mean: float | None = None
+    """the last evaluation's real return, if the run kind has one"""
+    wall_minutes: float | None = None
+    """a finished seed's wall time, its inputs' building included (None when it ran in several
+    processes: its file holds the last one's only)"""
+    segments: int = 0
+    """how many processes ran a part of it"""
+    run_here: bool = False
+    """its run's save is on this machine, so running the seed goes on from there"""
+
+
+def seed_states(
+    exp: Experiment, seeds: list[int], results: Path = RESULTS, work: Path = WORK
+) -> list[SeedState]:
+    """Each (seed, grid value)'s state, by seed then value."""
+    save = get_kind(exp.kind).save
+    states = []
+    for seed in seeds:
+        for value in exp.points:
+            point = exp.point(value)
+            run = work / exp.name / f"seed{seed}" / "run" / point
+            here = (run / save).exists()
+            done, partial = (
+                seed_file(exp, seed, results, value),
+                partial_file(exp, seed, results, value),
+            )
+            if done.is_file():
+                data = json.loads(done.read_text())
+                last = (data.get("curve") or [{}])[-1]
+                wall, segments = data.get("wall_s"), len(data.get("segments", []))
+                states.append(
+                    SeedState(
+                        seed,
+                        point,
+                        FINISHED,
+                        last.get("real_steps"),
+                        last.get("return_mean"),
+                        None if wall is None or segments > 1 else wall / 60,
+                        segments,
+                    )
+                )
+            elif partial.is_file():
+                data = json.loads(partial.read_text())
+                last = (data.get("curve") or [{}])[-1]
+                steps = data.get("saved_real_steps", last.get("real_steps"))
+                states.append(
+                    SeedState(
+                        seed, point, ON_ITS_WAY, steps, last.get("return_mean"), run_here=here
+                    )
+                )
+            else:
+                states.append(SeedState(seed, point, NOT_STARTED, run_here=here))
+    return states
+
+
+def status_lines(exp: Experiment, states: list[SeedState]) -> list[str]:
+    """The experiment's state for a person: a summary line, a line per seed, what seeds took."""
+    counts = {s: sum(x.state == s for x in states) for s in (FINISHED, ON_ITS_WAY, NOT_STARTED)}
+    runs = "runs" if exp.grid else "seeds"
+    lines = [
+        f"{exp.name} ({exp.kind}): "
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
+        + f" ({runs})"
+    ]
+    for x in states:
+        where = f"seed {x.seed}" + (f", {x.point}" if x.point else "")
+        lines.append(f"  {where}: {_describe(x)}")
+    minutes = [x.wall_minutes for x in states if x.wall_minutes is not None]
+    if minutes:
+        lines.append(
+            f"  finished {runs} took {min(minutes):.0f}-{max(minutes):.0f} min "
+            f"(median {statistics.median(minutes):.0f}) each, inputs included"
+        )
+    return lines
+
+
+def _describe(x: SeedState) -> str:
+    figure = "" if x.return_mean is None else f", return {x.return_mean:.1f}"
+    steps = "" if x.real_steps is None else f" {x.real_steps:,} real steps"
+    if x.state == FINISHED:
+        took = (
+            f" ({x.wall_minutes:.0f} min)"
+            if x.wall_minutes is not None
+            else f" (in {x.segments} parts)"
+            if x.segments > 1
+            else ""
+        )
+        return f"finished at{steps}{figure}{took}" if steps else f"finished{took}"
+    if x.state == ON_ITS_WAY:
+        then = (
+            "its run is here: running the seed goes on from that save"
+            if x.run_here
+            else "its run is not on this machine: running the seed starts it again from the "
+            "beginning and replaces the partial file"
+        )
+        return f"on its way, last save at{steps}{figure}; {then}"
+    return "not started"
+
+
+def status(exp: Experiment, seeds: list[int], results: Path = RESULTS, work: Path = WORK) -> str:
+    return "\n".join(status_lines(exp, seed_states(exp, seeds, results, work)))
