@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         headline_rows,
         horizon_markdown,
         horizon_rows,
+        paired_markdown,
+        paired_rows,
         plot_task,
         replace_between,
     )
@@ -65,12 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     ]
     rows = headline_rows(experiments)
     choosing = headline_rows(experiments, table="choosing")
-    wanted = {HEADLINE: headline_json(rows)}
+    paired = paired_rows(experiments, rows)
+    wanted = {HEADLINE: headline_json(rows, paired)}
     table = headline_markdown(rows)
     for doc in DOCS:
         wanted[Path(doc)] = replace_between(Path(doc).read_text(), "headline", table)
     wanted[Path("BENCHMARKS.md")] = replace_between(
         wanted[Path("BENCHMARKS.md")], "choosing", headline_markdown(choosing)
+    )
+    wanted[Path("BENCHMARKS.md")] = replace_between(
+        wanted[Path("BENCHMARKS.md")], "paired", paired_markdown(paired)
     )
     prediction = prediction_rows(experiments)
     wanted[Path("BENCHMARKS.md")] = replace_between(

@@ -418,3 +418,32 @@ def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
     assert lines[0] == "arm (on_policy): 1 finished, 2 on its way, 1 not started (seeds)"
     assert "goes on from that save" in lines[2] and "starts it again" in lines[3]
     assert lines[-1].startswith("  finished seeds took 30-30 min")
+
+
+def test_paired_rows_are_seed_by_seed_differences_over_the_seeds_both_arms_have(tmp_path):
+    from mosim_ray.experiments.report import paired_markdown, paired_rows
+
+    arm = Experiment(
+        name="mosim",
+        kind="on_policy",
+        run={},
+        seeds=(0, 1, 2),
+        report=ReportSpec(task="reacher-hard", arm="mosim", steps=(20000,), control="control"),
+    )
+    control = Experiment(
+        name="ctl",
+        kind="on_policy",
+        run={},
+        seeds=(0, 1, 2),
+        report=ReportSpec(task="reacher-hard", arm="control", steps=(20000,)),
+    )
+    for seed, ours, theirs in [(0, 900.0, 400.0), (1, 300.0, 500.0), (2, 800.0, None)]:
+        _seed_file(tmp_path, "mosim", seed, [(20000, ours)])
+        if theirs is not None:  # the control's seed 2 has not run: seed 2 is left out
+            _seed_file(tmp_path, "ctl", seed, [(20000, theirs)])
+    rows = headline_rows([arm, control], tmp_path)
+    (row,) = paired_rows([arm, control], rows)
+    assert row["seeds"] == [0, 1] and row["per_seed"] == [500.0, -200.0]
+    assert row["mean"] == pytest.approx(150.0) and row["seeds_ahead"] == 1
+    assert row["ci95"][0] <= 150.0 <= row["ci95"][1]
+    assert "| mosim - control | 20,000 | 2 | 150.0 |" in paired_markdown([row])

@@ -64,6 +64,62 @@ def headline_rows(
     return rows
 
 
+def paired_rows(experiments: list[Experiment], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What an arm adds over its matched control (``report.control``): at each step count, the
+    difference of the two arms seed by seed, over the seeds both have there (mean, IQM, 95%
+    bootstrap interval of the mean difference, and how many seeds the arm is ahead on)."""
+    by_key = {(r["task"], r["arm"], r["real_steps"]): r for r in rows}
+    paired = []
+    for exp in experiments:
+        spec = exp.report
+        if spec is None or spec.table != "headline" or not spec.control:
+            continue
+        for step in spec.steps:
+            arm = by_key.get((spec.task, spec.arm, step))
+            control = by_key.get((spec.task, spec.control, step))
+            if arm is None or control is None:
+                continue
+            theirs = dict(zip(control["seeds"], control["per_seed"]))
+            both = [
+                (s, v - theirs[s]) for s, v in zip(arm["seeds"], arm["per_seed"]) if s in theirs
+            ]
+            summary = SeedSummary(tuple(s for s, _ in both), tuple(d for _, d in both))
+            paired.append(
+                {
+                    "task": spec.task,
+                    "arm": spec.arm,
+                    "control": spec.control,
+                    "real_steps": step,
+                    **_stats(summary),
+                    "seeds_ahead": sum(d > 0 for _, d in both),
+                }
+            )
+    return paired
+
+
+def paired_markdown(rows: list[dict[str, Any]]) -> str:
+    """One table per task: each arm minus its matched control, seed by seed."""
+    if not rows:
+        return "No arm has a matched control yet.\n"
+    out = []
+    for task in sorted({r["task"] for r in rows}):
+        out += [
+            f"**{task}**\n",
+            "| arm - matched control | real steps | seeds in both | mean difference | IQM | "
+            "95% CI of the mean difference | seeds ahead |",
+            "|---|---:|---:|---:|---:|---|---:|",
+        ]
+        for r in sorted((r for r in rows if r["task"] == task), key=lambda r: r["real_steps"]):
+            ci = "n/a" if r["ci95"][0] is None else f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]"
+            ahead = f"{r['seeds_ahead']} of {r['n_seeds']}" if r["n_seeds"] else "n/a"
+            out.append(
+                f"| {r['arm']} - {r['control']} | {r['real_steps']:,} | {r['n_seeds']} | "
+                f"{fmt(r['mean'])} | {fmt(r['iqm'])} | {ci} | {ahead} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
 def horizon_rows(experiments: list[Experiment], results: Path = RESULTS) -> list[dict[str, Any]]:
     """A row per grid value of each horizon experiment: the final real return over its
     reported seeds (mean, IQM, 95% bootstrap interval), with the paper's figures."""
@@ -190,8 +246,8 @@ def replace_between(text: str, name: str, body: str) -> str:
     return f"{head}{start}\n{body.rstrip()}\n{end}{tail}"
 
 
-def headline_json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps({"rows": rows}, indent=1) + "\n"
+def headline_json(rows: list[dict[str, Any]], paired: list[dict[str, Any]] = ()) -> str:
+    return json.dumps({"rows": rows, "paired": list(paired)}, indent=1) + "\n"
 
 
 def plot_task(

@@ -93,6 +93,9 @@ class ReportSpec:
     paper: dict[str, float] = field(default_factory=dict)
     """paper and horizon tables: the paper's figures by name (Table 1's ``mse_h16: 0.0005``;
     Table 7's ``needed: 30, reached: 30``), shown beside ours"""
+    control: str = ""
+    """headline: the arm of the same task this one is matched with (the same seeds' data, updates
+    and goals, without the model); the report shows their seed-by-seed differences"""
 
     def __post_init__(self) -> None:
         if self.table not in TABLES:
