@@ -110,7 +110,7 @@ def paired_markdown(rows: list[dict[str, Any]]) -> str:
             "|---|---:|---:|---:|---:|---|---:|",
         ]
         for r in sorted((r for r in rows if r["task"] == task), key=lambda r: r["real_steps"]):
-            ci = "n/a" if r["ci95"][0] is None else f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]"
+            ci = fmt_ci(r["ci95"])
             ahead = f"{r['seeds_ahead']} of {r['n_seeds']}" if r["n_seeds"] else "n/a"
             out.append(
                 f"| {r['arm']} - {r['control']} | {r['real_steps']:,} | {r['n_seeds']} | "
@@ -160,7 +160,7 @@ def horizon_markdown(rows: list[dict[str, Any]]) -> str:
             "|---:|---:|---:|---:|---:|---|",
         ]
         for r in mine:
-            ci = "n/a" if r["ci95"][0] is None else f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]"
+            ci = fmt_ci(r["ci95"])
             steps = "n/a" if r["real_steps"] is None else f"{r['real_steps']:,}"
             out.append(
                 f"| {r['value']} | {steps} | {r['n_seeds']} | {fmt(r['mean'])} | "
@@ -194,6 +194,10 @@ def fmt(x: float | None, spec: str = ".1f") -> str:
     return "n/a" if x is None else format(x, spec)
 
 
+def fmt_ci(ci: list[float | None]) -> str:
+    return "n/a" if ci[0] is None else f"[{ci[0]:.1f}, {ci[1]:.1f}]"
+
+
 def headline_markdown(rows: list[dict[str, Any]]) -> str:
     """One table per task: our arms at each step count, then the published methods there."""
     if not rows:
@@ -207,7 +211,7 @@ def headline_markdown(rows: list[dict[str, Any]]) -> str:
             "|---|---:|---:|---:|---:|---|",
         ]
         for r in sorted(mine, key=lambda r: (r["real_steps"], r["arm"])):
-            ci = "n/a" if r["ci95"][0] is None else f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}]"
+            ci = fmt_ci(r["ci95"])
             n = (
                 f"{r['n_seeds']} ({len(r['unfinished'])} unfinished)"
                 if r["unfinished"]
