@@ -9,7 +9,8 @@
     python benchmarks/run.py sac_cheetah-run --status        # what is left; runs nothing
 
 Stop it at any time; the same command goes on (finished seeds skipped, built inputs reused, a
-seed's unfinished run started again). Commit finished seed files as they land. A long seed keeps
+seed's unfinished run started again); a seed another process is running is skipped with a
+message (exit status 1). Commit finished seed files as they land. A long seed keeps
 ``benchmarks/results/<name>/partial/seed<N>.json`` (its curve to its last save) on the way, which
 the report counts at the step counts it has passed; ``--pause-at`` stops each seed once that file
 holds an evaluation at or past the count, to take every seed to 40k before any goes to 100k.
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.chdir(HERE.parent)  # experiment files name run files relative to the repository
     from mosim_ray.config import ConfigError
-    from mosim_ray.experiments.runner import missing_seeds, run_seed
+    from mosim_ray.experiments.runner import SeedBusy, missing_seeds, run_seed
     from mosim_ray.experiments.spec import load_experiment
     from mosim_ray.experiments.status import status
 
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     command = " ".join(["python benchmarks/run.py", *(argv or sys.argv[1:])])
+    skipped = 0
     for exp, seed in work:
         changes = {"threads": args.threads} if args.threads else None
         try:
@@ -111,13 +113,17 @@ def main(argv: list[str] | None = None) -> int:
         except (FileExistsError, FileNotFoundError) as e:  # a run folder not as its files say
             print(f"error: {e}", file=sys.stderr)
             return 2
+        except SeedBusy as e:  # the others go on; this one is the other process's
+            print(f"skipped: {e}", file=sys.stderr)
+            skipped += 1
+            continue
         done = (
             f"{outcome(data)} ({data['wall_s']:.0f} s)"
             if data
             else "paused (its last save holds an evaluation past --pause-at)"
         )
         print(f"{exp.name} seed {seed}: {done}", flush=True)
-    return 0
+    return 1 if skipped else 0
 
 
 def outcome(data: dict) -> str:

@@ -447,3 +447,39 @@ def test_paired_rows_are_seed_by_seed_differences_over_the_seeds_both_arms_have(
     assert row["mean"] == pytest.approx(150.0) and row["seeds_ahead"] == 1
     assert row["ci95"][0] <= 150.0 <= row["ci95"][1]
     assert "| mosim - control | 20,000 | 2 | 150.0 |" in paired_markdown([row])
+
+
+def test_a_seed_is_run_by_one_process_at_a_time(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from mosim_ray.experiments.runner import SeedBusy, run_seed, seed_lock
+
+    exp = Experiment(name="arm", kind="real_sac", run={}, seeds=(0,))
+    folder = tmp_path / "work" / "arm" / "seed0"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from mosim_ray.experiments.runner import seed_lock\n"
+            f"with seed_lock(Path({str(folder)!r}), 'x'):\n"
+            "    print('held', flush=True); time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(
+            SeedBusy, match=f"arm seed 0 is being run by another process .pid {holder.pid}"
+        ):
+            run_seed(exp, 0, results=tmp_path / "results", work=tmp_path / "work")
+    finally:
+        holder.kill()
+        holder.wait()
+    with seed_lock(folder, "arm seed 0"):  # let go of when its process ended
+        pass

@@ -14,9 +14,13 @@ runs, ``benchmarks/results/<name>/partial/seed<N>.json`` holds its curve up to i
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,13 @@ class Paused(Exception):
     that save)."""
 
 
+class SeedBusy(Exception):
+    """Another process is running the seed (two processes on one seed's folder would spoil it)."""
+
+
+LOCK = ".lock"
+"""in a seed's work folder: held (``flock``) by the process running the seed; the kernel lets
+go of it when that process ends, however it ends"""
 SEGMENTS = "segments.json"
 """in a seed's work folder: the provenance of each process that ran a part of the seed"""
 PROGRESS = "progress.json"
@@ -115,8 +126,44 @@ def run_seed(
     ``pause_at``: stop each run at its first save that holds an evaluation at or past that many
     real steps (a run whose partial file holds one is not started), leaving its partial file,
     not a seed file."""
-    started = time.perf_counter()
     folder = work / exp.name / f"seed{seed}"
+    with seed_lock(folder, f"{exp.name} seed {seed}"):
+        return _run_seed(exp, seed, folder, results, work, progress, command, changes, pause_at)
+
+
+@contextmanager
+def seed_lock(folder: Path, what: str) -> Iterator[None]:
+    """Hold the seed's folder for this process; ``SeedBusy`` if another process holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise SeedBusy(f"{what} is being run by another process (pid {holder})") from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _run_seed(
+    exp: Experiment,
+    seed: int,
+    folder: Path,
+    results: Path,
+    work: Path,
+    progress: bool,
+    command: str | None,
+    changes: dict[str, Any] | None,
+    pause_at: int | None,
+) -> dict[str, Any]:
+    started = time.perf_counter()
     shared = work / exp.inputs_from / f"seed{seed}" if exp.inputs_from else folder
     inputs = build_inputs(exp, seed, shared, progress, results, work)
     data: dict[str, Any] = {}
