@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from mosim_ray.actors.collector import collect_shards
 from mosim_ray.data import EpisodeCollector
 from mosim_ray.data.rollout import default_episodes_per_shard, plan_shards
 from mosim_ray.data.shards import shard_name
+from mosim_ray.runs.provenance import provenance
 from mosim_ray.tasks import make_simulator, task_names
 
 RESULTS = Path(__file__).parent / "results"
@@ -84,12 +86,12 @@ def main() -> None:
             "ratio_2_actors_to_plain": actors[2][0] / plain,
         }
         # Throughput once the actors are up: when the first shard lands, every actor is about one
-        # shard in; the remaining steps over the remaining time.
-        first_steps = default_episodes_per_shard(args.episodes) * args.steps
+        # shard in (n shards in all); the remaining steps over the remaining time.
+        shard_steps = default_episodes_per_shard(args.episodes) * args.steps
         total = args.episodes * args.steps
         for n in (1, 2):
             rate, first = actors[n]
-            row[f"actors_{n}_after_first_shard_steps_per_s"] = (total - first_steps) / (
+            row[f"actors_{n}_after_first_shard_steps_per_s"] = (total - n * shard_steps) / (
                 total / rate - first
             )
         row["ratio_2_actors_after_first_shard_to_plain"] = (
@@ -109,7 +111,10 @@ def main() -> None:
         "steps": args.steps,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "command": "python benchmarks/collect_speed.py",
+        "load_average_end": list(os.getloadavg()),
     }
+    record = provenance(" ".join(["python benchmarks/collect_speed.py", *sys.argv[1:]]))
+    meta = {**meta, "command": record["command"], "provenance": record}
     (RESULTS / "collect_speed.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     plot(rows, RESULTS / "collect_speed.png")
 
