@@ -98,11 +98,12 @@ class OnPolicy:
         algo.model_updates(algo.counts.real_steps)
         t = time.perf_counter()
         self.branch_credit += new_steps * o.branches_per_real_step
-        states, contexts = self.branch_pool(algo)
-        while self.branch_credit >= o.branch_batch and len(states):
-            data = self.branches(algo.get_module(), ResetPool(states, contexts))
-            algo.counts.imagined_steps += self.imagined.add_arrays(data)
-            self.branch_credit -= o.branch_batch
+        if self.branch_credit >= o.branch_batch:  # the pool of every real state costs O(steps)
+            states, contexts = self.branch_pool(algo)
+            while self.branch_credit >= o.branch_batch and len(states):
+                data = self.branches(algo.get_module(), ResetPool(states, contexts))
+                algo.counts.imagined_steps += self.imagined.add_arrays(data)
+                self.branch_credit -= o.branch_batch
         algo.seconds.imagined_steps += time.perf_counter() - t
         algo.policy_updates(new_steps, lambda n: self.mixed_batch(algo, n))
         if algo.evaluation_due():
