@@ -412,6 +412,13 @@ def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
     _seed_file(results, "arm", 2, [(20000, 80.0)], partial=True)  # its run is elsewhere
     states = seed_states(exp, [0, 1, 2, 3], results, work)
     assert [s.state for s in states] == [FINISHED, ON_ITS_WAY, ON_ITS_WAY, NOT_STARTED]
+    # a model's training writes no partial file: its saved trainer state alone says it is on its way
+    training = Experiment(name="model", kind="train", run={}, seeds=(0, 1))
+    (work / "model" / "seed0" / "run").mkdir(parents=True)
+    (work / "model" / "seed0" / "run" / "trainer_state.pt").write_bytes(b"")
+    trained = seed_states(training, [0, 1], results, work)
+    assert [s.state for s in trained] == [ON_ITS_WAY, NOT_STARTED]
+    assert "goes on from that save" in status_lines(training, trained)[1]
     assert states[0].real_steps == 40000 and states[0].wall_minutes == pytest.approx(30.0)
     assert [s.run_here for s in states[1:3]] == [True, False]
     lines = status_lines(exp, states)

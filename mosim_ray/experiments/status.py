@@ -81,8 +81,10 @@ def seed_states(
                         seed, point, ON_ITS_WAY, steps, last.get("return_mean"), run_here=here
                     )
                 )
-            else:
-                states.append(SeedState(seed, point, NOT_STARTED, run_here=here))
+            else:  # a kind without partial files (a model's training) may still have saved
+                states.append(
+                    SeedState(seed, point, ON_ITS_WAY if here else NOT_STARTED, run_here=here)
+                )
     return states
 
 
@@ -126,7 +128,8 @@ def _describe(x: SeedState) -> str:
             else "its run is not on this machine: running the seed starts it again from the "
             "beginning and replaces the partial file"
         )
-        return f"on its way, last save at{steps}{figure}; {then}"
+        saved = f", last save at{steps}{figure}" if steps else " (its kind writes no partial file)"
+        return f"on its way{saved}; {then}"
     return "not started"
 
 
