@@ -149,6 +149,19 @@ def test_sac_trains_one_iteration(ray_module, tmp_path):
             np.testing.assert_array_equal(runner[k], policy[k])
         # the checkpoint's module acts as the learner's
         algo.save_to_path(str(tmp_path))
+        # and a run restored from it goes on at the learned temperature, not the initial one
+        log_alpha = algo.learner_group._learner.curr_log_alpha[DEFAULT_MODULE_ID]
+        fresh = _tiny_sac().build_algo()
+        try:
+            started = fresh.learner_group._learner.curr_log_alpha[DEFAULT_MODULE_ID].clone()
+            assert not torch.equal(started, log_alpha)  # the temperature has moved
+            fresh.restore_from_path(str(tmp_path))
+            restored_alpha = fresh.learner_group._learner.curr_log_alpha[DEFAULT_MODULE_ID]
+            torch.testing.assert_close(restored_alpha, log_alpha, rtol=0, atol=0)
+            fresh.train()  # the temperature's optimizer still updates the restored tensor
+            assert not torch.equal(restored_alpha, log_alpha)
+        finally:
+            fresh.stop()
         restored = RLModule.from_checkpoint(str(tmp_path.joinpath(*MODULE_PATH)))
         obs = {"obs": torch.randn(5, 3)}
         with torch.no_grad():

@@ -22,6 +22,7 @@ from ray.rllib.algorithms.sac.sac_learner import (
     TD_ERROR_MEAN_KEY,
 )
 from ray.rllib.algorithms.sac.torch.sac_torch_learner import SACTorchLearner
+from ray.rllib.core import COMPONENT_OPTIMIZER
 from ray.rllib.core.learner.learner import POLICY_LOSS_KEY, Learner
 from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
 from ray.rllib.utils.metrics import (
@@ -37,6 +38,9 @@ from ray.rllib.utils.metrics import (
 
 from mosim_ray.sac.forward import LeanSACForward, lean_forward_supported
 from mosim_ray.sac.losses import SACLosses, sac_losses
+
+LOG_ALPHA_STATE = "curr_log_alpha"
+"""the learner state's key for each module's log temperature"""
 
 
 class FastSACTorchLearner(SACTorchLearner):
@@ -68,6 +72,26 @@ class FastSACTorchLearner(SACTorchLearner):
                 group["foreach"] = False
             optim.defaults["fused"] = True
             optim.defaults["foreach"] = False
+
+    # --- state --------------------------------------------------------------------------------
+    def get_state(
+        self, components: Any = None, *, not_components: Any = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        state = super().get_state(components, not_components=not_components, **kwargs)
+        # RLlib's SAC learner keeps the temperature outside the module and the optimizer state
+        # (only its Adam moments are there): a run resumed from a save would start again at the
+        # initial temperature. It goes with the optimizer state, which weight syncs leave out.
+        if self._check_component(COMPONENT_OPTIMIZER, components, not_components):
+            state[LOG_ALPHA_STATE] = {
+                mid: t.detach().cpu().numpy().copy() for mid, t in self.curr_log_alpha.items()
+            }
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        with torch.no_grad():  # in place: the temperature's optimizer holds this very tensor
+            for mid, value in state.get(LOG_ALPHA_STATE, {}).items():
+                self.curr_log_alpha[mid].copy_(torch.as_tensor(value))
 
     # --- losses ---------------------------------------------------------------------------------
     def compute_loss_for_module(
