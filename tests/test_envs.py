@@ -178,6 +178,23 @@ def test_runaway_velocity_truncates(reacher_model):
     assert trunc.all() and info["diverged"].all()
 
 
+def test_a_joint_faster_than_its_bound_stops_the_row(reacher_model):
+    states, _, contexts, _, _ = _real_states("reacher-easy", 40)
+    pool = ResetPool(states, contexts)
+    np.testing.assert_array_equal(pool.velocity_bounds(2, 2.0), 2.0 * np.abs(states[:, 2:]).max(0))
+    env = ImaginedVecEnv(reacher_model, num_envs=8, time_limit=100, reset_pool=pool)
+    env.reset(seed=0)
+    env.velocity_bounds = np.array([np.inf, np.inf])
+    _, _, _, trunc, info = env.step(np.ones((8, 2)))
+    assert not trunc.any() and "diverged" not in info
+    before = env._obs.copy()
+    env.velocity_bounds = np.array([np.inf, 1e-9])  # the wrist may not move at all
+    obs, rew, _, trunc, info = env.step(np.ones((8, 2)))
+    assert trunc.all() and info["diverged"].all() and env.counters["diverged"] == 8
+    np.testing.assert_array_equal(obs, before)  # the last good observation, no reward
+    assert (rew == 0).all()
+
+
 def test_imagined_env_config_errors():
     with pytest.raises(ValueError, match="unknown settings \\['horizon'\\]"):
         make_env("mosim-imagined", {"checkpoint": "pretrained/reacher-easy", "horizon": 5})

@@ -321,11 +321,16 @@ def test_on_policy_branches_stop_at_a_termination():
     env = ImaginedVecEnv(falling_hopper(), num_envs=4, time_limit=10)
     sim = make_simulator("gym:Hopper-v5", seed=0)
     pool = ResetPool(np.array([sim.state()]), np.zeros((1, 0)))
-    out = BranchRollouts(env, length=10, seed=0)(runner.module, pool)
-    runner.stop()
+    branches = BranchRollouts(env, length=10, seed=0)
+    out = branches(runner.module, pool)
     # each robot: 5 healthy steps, the 6th terminates it, nothing after
     assert len(out["term"]) == 4 * 6 and out["term"].sum() == 4
     assert (out["rew"][out["term"] == 0] > 0.9).all()
+    assert branches.last_stopped == 0  # a termination is an end, not a stop
+    env.velocity_bounds = np.zeros(env.spec_.nv)  # no joint may move: each stops at once
+    out = branches(runner.module, pool)
+    runner.stop()
+    assert len(out["term"]) == 0 and branches.last_stopped == 4
 
 
 # --- the run kinds on a gym task ------------------------------------------------------------------

@@ -150,18 +150,24 @@ def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
 def test_on_policy_branches_can_start_from_the_whole_dataset(ray_local, small_data, tmp_path):
     from mosim_ray.runs.schedule import train_schedule
 
+    margin = {"on_policy.velocity_margin": 1.5}
     config = tiny(
-        "on_policy", small_data, tmp_path / "work", **{"on_policy.branch_from": "dataset"}
+        "on_policy", small_data, tmp_path / "work", **{"on_policy.branch_from": "dataset"}, **margin
     )
-    pools = []
+    pools, bounds = [], []
 
     def look(algo, point):
         states, _ = algo.schedule.branch_pool(algo)
         own = algo.schedule.segments.reset_pool()[0]
         pools.append((len(states), len(own), point["real_steps"]))
+        bounds.append((algo.schedule.branches.env.velocity_bounds, states))
 
     result = train_schedule(config, 100, tmp_path / "out", on_eval=look, progress=False)
     assert result["imagined_steps"] > 0 and result["nonfinite_dropped"] == 0
+    # branches stop where a joint moves faster than 1.5x its fastest in the pool they start from
+    env_bounds, states = bounds[-1]
+    np.testing.assert_allclose(env_bounds, 1.5 * np.abs(states[:, 2:]).max(axis=0))
+    assert result["branches_stopped"] >= 0
     # after the first model update the pool is the trainer's: the 3 starting episodes' 123
     # states plus the policy's, where the policy's pool alone holds only its own
     last, policy_only, real = pools[-1]
@@ -189,6 +195,8 @@ def test_mosim_settings_are_checked_up_front():
         MoSimSACConfig().mosim(on_policy={"branch_from": "replay"})
     with pytest.raises(ConfigError, match="real_fraction"):
         MoSimSACConfig().mosim(on_policy={"real_fraction": 1.5})
+    with pytest.raises(ConfigError, match="velocity_margin"):
+        MoSimSACConfig().mosim(on_policy={"velocity_margin": 0.0})
     with pytest.raises(ConfigError, match="must be a number"):
         MoSimSACConfig().mosim(trainer={"lr": "fast"})
 

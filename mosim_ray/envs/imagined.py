@@ -8,8 +8,9 @@ limit. Autoreset is NEXT_STEP (the step after a sub-episode ends returns its res
 reward 0), as RLlib's env runner expects.
 
 Nothing non-finite leaves this env: a prediction that is non-finite, or whose velocity exceeds
-``max_abs_velocity``, ends that sub-episode (truncated, ``info["diverged"]``) with the last good
-observation, and is counted in ``counters``.
+``max_abs_velocity`` (or, where ``velocity_bounds`` is set, a joint's own bound: a prediction
+far outside the real data the model learned from), ends that sub-episode (truncated,
+``info["diverged"]``) with the last good observation, and is counted in ``counters``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ class ResetPool:
                 f"reset pool needs as many contexts as states, at least one: "
                 f"{len(self.states)} states, {len(self.contexts)} contexts"
             )
+
+    def velocity_bounds(self, nq: int, margin: float) -> np.ndarray:
+        """[nv] ``margin`` times each joint's largest speed among these real states."""
+        return margin * np.abs(self.states[:, nq:]).max(axis=0)
 
     @classmethod
     def from_dataset(cls, data: RolloutDataset) -> ResetPool:
@@ -130,6 +135,8 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
         )
         self.action_space = gym.vector.utils.batch_space(self.single_action_space, self.num_envs)
         self.max_abs_velocity = float(max_abs_velocity)
+        self.velocity_bounds: np.ndarray | None = None
+        """[nv] each joint's largest believable speed, or None (``max_abs_velocity`` only)"""
         self.penalty = penalty
         self.weights_source = weights_source
         self.sync_every = int(sync_every)
@@ -214,8 +221,10 @@ class ImaginedVecEnv(gym.vector.VectorEnv):
                 .numpy()
                 .astype(np.float64)
             )
-        qvel = nxt[:, self.spec_.nq :]
-        ok = np.isfinite(nxt).all(axis=1) & (np.abs(qvel) <= self.max_abs_velocity).all(axis=1)
+        speed = np.abs(nxt[:, self.spec_.nq :])
+        ok = np.isfinite(nxt).all(axis=1) & (speed <= self.max_abs_velocity).all(axis=1)
+        if self.velocity_bounds is not None:
+            ok &= (speed <= self.velocity_bounds).all(axis=1)
         # rows that diverged keep their last good state, so the task functions never see junk
         nxt[~ok] = self._states[~ok]
         obs, reward, terminated = self.fns.transition(self._states, nxt, actions, self._contexts)

@@ -28,6 +28,8 @@ class BranchRollouts:
         high = env.single_action_space.high.astype(np.float64)
         self.low, self.high = low, high
         self.rng = np.random.default_rng(seed)
+        self.last_stopped = 0
+        """rows of the last call stopped before their last step (diverged, out of support)"""
 
     @torch.no_grad()
     def __call__(self, module, pool: ResetPool) -> dict[str, np.ndarray]:
@@ -37,6 +39,7 @@ class BranchRollouts:
         obs, _ = self.env.reset(seed=int(self.rng.integers(2**31 - 1)))
         dist_cls = module.get_exploration_action_dist_cls()
         alive = np.ones(self.env.num_envs, dtype=bool)
+        stopped = 0
         out: dict[str, list[np.ndarray]] = {k: [] for k in KEYS}
         for _ in range(self.length):
             logits = module.forward_exploration({"obs": torch.as_tensor(obs, dtype=torch.float32)})
@@ -47,12 +50,14 @@ class BranchRollouts:
             ok = alive & np.isfinite(nobs).all(1) & np.isfinite(rew)
             if "diverged" in info:
                 ok &= ~np.asarray(info["diverged"], dtype=bool)
+            stopped += int((alive & ~ok).sum())
             for key, value in zip(KEYS, (obs, a, rew, nobs, term)):
                 out[key].append(np.asarray(value)[ok])
             alive &= ok & ~np.asarray(term, dtype=bool) & ~np.asarray(trunc, dtype=bool)
             obs = nobs
             if not alive.any():
                 break
+        self.last_stopped = stopped
         return {
             "obs": np.concatenate(out["obs"]).astype(np.float32),
             "act": np.concatenate(out["act"]).astype(np.float32),

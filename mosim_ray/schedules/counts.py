@@ -26,6 +26,9 @@ class Counts:
     nonfinite_dropped: int = 0
     """imagined transitions dropped for a non-finite observation or reward"""
     density_fits: int = 0
+    branches_stopped: int = 0
+    """on_policy imagined branches stopped before their last step: a non-finite or too fast
+    prediction, or one out of the density's support"""
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

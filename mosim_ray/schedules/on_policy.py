@@ -100,9 +100,14 @@ class OnPolicy:
         self.branch_credit += new_steps * o.branches_per_real_step
         if self.branch_credit >= o.branch_batch:  # the pool of every real state costs O(steps)
             states, contexts = self.branch_pool(algo)
-            while self.branch_credit >= o.branch_batch and len(states):
-                data = self.branches(algo.get_module(), ResetPool(states, contexts))
+            pool = ResetPool(states, contexts) if len(states) else None
+            if pool is not None and o.velocity_margin is not None:
+                bounds = pool.velocity_bounds(get_spec(self.s.task).nq, o.velocity_margin)
+                self.branches.env.velocity_bounds = bounds
+            while self.branch_credit >= o.branch_batch and pool is not None:
+                data = self.branches(algo.get_module(), pool)
                 algo.counts.imagined_steps += self.imagined.add_arrays(data)
+                algo.counts.branches_stopped += self.branches.last_stopped
                 self.branch_credit -= o.branch_batch
         algo.seconds.imagined_steps += time.perf_counter() - t
         algo.policy_updates(new_steps, lambda n: self.mixed_batch(algo, n))

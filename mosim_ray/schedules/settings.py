@@ -121,9 +121,17 @@ class OnPolicySettings:
     """share of each batch's real part replayed under a fresh goal (a real transition scored by
     the task's reward with a target drawn from its resets): the model-free control's match of
     ``task_contexts`` in imagination"""
+    velocity_margin: float | None = None
+    """a branch stops (its later steps are not kept) at a predicted state where any joint moves
+    faster than this multiple of that joint's largest speed among the real states branches
+    start from: the model's extrapolation past its data, which otherwise enters the replay as
+    fast, high-reward transitions; None: only non-finite predictions and speeds above 1,000
+    stop a branch"""
 
     def __post_init__(self) -> None:
         check_positive(self, ("real_time_limit", "branch_length", "branch_batch"))
+        if self.velocity_margin is not None and not self.velocity_margin > 0:
+            raise ConfigError(f"velocity_margin must be > 0 or null, got {self.velocity_margin}")
         if self.branch_from not in BRANCH_FROM:
             raise ConfigError(f"branch_from must be one of {BRANCH_FROM}, got {self.branch_from!r}")
         if self.branches_per_real_step < 0:
