@@ -145,6 +145,8 @@ def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
     assert result["density_fits"] == 1 + result["model_updates"] // 2  # at the start, then every 2
     assert result["nonfinite_dropped"] == 0
     assert all(math.isfinite(p["real_return_mean"]) for p in result["curve"])
+    # the critic's mean Q is recorded at each evaluation once the policy learns
+    assert math.isnan(result["curve"][0]["q_mean"]) and math.isfinite(result["curve"][-1]["q_mean"])
 
 
 def test_on_policy_branches_can_start_from_the_whole_dataset(ray_local, small_data, tmp_path):
