@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from ray.rllib.algorithms.sac import SAC, SACConfig
 from ray.rllib.algorithms.sac.sac_catalog import SACCatalog
+from ray.rllib.algorithms.sac.sac_learner import QF_MEAN_KEY
 from ray.rllib.algorithms.sac.torch.default_sac_torch_rl_module import DefaultSACTorchRLModule
 from ray.rllib.core import DEFAULT_MODULE_ID
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
@@ -97,6 +98,9 @@ class FastSACConfig(SACConfig):
 class FastSAC(SAC):
     """RLlib SAC with :class:`TransitionReplayBuffer` and K updates per learner call."""
 
+    last_q_mean: float = float("nan")
+    """the critic's mean Q on the last update's batch (NaN before the first update)"""
+
     @classmethod
     def get_default_config(cls) -> FastSACConfig:
         return FastSACConfig()
@@ -175,6 +179,8 @@ class FastSAC(SAC):
                 for module_results in res.values():
                     module_results.pop(TD_ERROR_KEY, None)
             self.metrics.aggregate(learner_results, key=LEARNER_RESULTS)
+            q_key = (LEARNER_RESULTS, DEFAULT_MODULE_ID, QF_MEAN_KEY)
+            self.last_q_mean = float(self.metrics.peek(q_key, default=self.last_q_mean))
             self.metrics.log_value(NUM_GRADIENT_UPDATES, num_updates, reduce="sum")
             self.metrics.log_value(
                 NUM_GRADIENT_UPDATES + "_lifetime", num_updates, reduce="lifetime_sum"

@@ -26,9 +26,7 @@ from typing import Any
 
 import numpy as np
 import ray
-from ray.rllib.algorithms.sac.sac_learner import QF_MEAN_KEY
-from ray.rllib.core import DEFAULT_MODULE_ID
-from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN, LEARNER_RESULTS
+from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN
 
 from mosim_ray.actors.placement import plan_placement
 from mosim_ray.actors.ray_session import start_ray
@@ -229,18 +227,15 @@ class MoSimSAC(FastSAC):
         every = self.mosim.eval.every  # the next multiple, as saves go: a save there holds it
         self._next_eval = (self.counts.real_steps // every + 1) * every
         trained_on = self.metrics.peek((ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN), default=np.nan)
-        # the critic's mean Q on its last batch: a diverged critic (far past what the rewards
-        # allow) shows here long before the real return says why nothing is learned
-        q_mean = self.metrics.peek(
-            (LEARNER_RESULTS, DEFAULT_MODULE_ID, QF_MEAN_KEY), default=np.nan
-        )
         self.curve.append(
             {
                 **self.counts.as_dict(),
                 **self._last_eval,
                 "model_version": self.model_version,
                 "train_return_mean": float(trained_on),
-                "q_mean": float(q_mean),
+                # a diverged critic (far past what the rewards allow) shows here long before
+                # the real return says why nothing is learned
+                "q_mean": self.last_q_mean,
                 "env_runner_versions": self.schedule.runner_versions(self),
                 "seconds": self.seconds.as_dict(),
             }
