@@ -4,6 +4,7 @@ budgets) and the report's tables from seed files."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -490,3 +491,25 @@ def test_a_seed_is_run_by_one_process_at_a_time(tmp_path):
         holder.wait()
     with seed_lock(folder, "arm seed 0"):  # let go of when its process ended
         pass
+
+
+def test_provenance_tells_result_files_written_beside_a_run_from_changed_code(tmp_path):
+    from mosim_ray.runs.provenance import git_state
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "benchmarks" / "results" / "seed0.json").write_text("{}")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    clean = git_state(tmp_path)
+    assert clean["dirty"] is False and clean["dirty_code"] is False and len(clean["sha"]) == 40
+    (tmp_path / "benchmarks" / "results" / "seed0.json").write_text('{"curve": []}')
+    beside = git_state(tmp_path)  # another run's partial file landed
+    assert beside["dirty"] and not beside["dirty_code"]
+    assert beside["dirty_paths"] == ["benchmarks/results/seed0.json"]
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_state(tmp_path)["dirty_code"] is True

@@ -20,8 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("torch", "ray", "mujoco", "dm_control", "gymnasium", "numpy")
 
 
+RESULT_FILES = "benchmarks/results/"
+"""where runs write their result files: other runs' files changing there leave the code clean"""
+
+
 def git_state(root: Path = ROOT) -> dict[str, Any]:
-    """{"sha": HEAD, "dirty": uncommitted changes to tracked files}; None values outside git."""
+    """{"sha": HEAD, "dirty": uncommitted changes to tracked files, "dirty_code": to tracked
+    files other than results (runs going on beside this one write theirs), "dirty_paths": the
+    first 20 changed}; None values outside git."""
 
     def git(*args: str) -> str | None:
         try:
@@ -34,7 +40,15 @@ def git_state(root: Path = ROOT) -> dict[str, Any]:
 
     sha = git("rev-parse", "HEAD")
     status = git("status", "--porcelain", "--untracked-files=no")
-    return {"sha": sha, "dirty": None if status is None else bool(status)}
+    if status is None:
+        return {"sha": sha, "dirty": None, "dirty_code": None, "dirty_paths": None}
+    paths = [line.split(None, 1)[1] for line in status.splitlines() if line.strip()]
+    return {
+        "sha": sha,
+        "dirty": bool(paths),
+        "dirty_code": any(not p.startswith(RESULT_FILES) for p in paths),
+        "dirty_paths": paths[:20],
+    }
 
 
 def versions() -> dict[str, str | None]:
