@@ -394,3 +394,30 @@ def test_bfloat16_networks_stay_near_float32_and_train_float32_weights(ray_modul
     assert any(not torch.equal(before[k], after[k]) for k in after)
     with pytest.raises(ValueError, match="network_dtype"):
         _tiny_sac(network_dtype="float16").validate()
+
+
+def test_critic_target_bounds_clip_the_bellman_target():
+    from ray.rllib.algorithms.sac.sac_learner import QF_PREDS, QF_TWIN_PREDS
+
+    from mosim_ray.sac.losses import sac_losses
+
+    b = 4
+    fwd = {
+        QF_PREDS: torch.zeros(b),
+        QF_TWIN_PREDS: torch.zeros(b),
+        "q_curr": torch.zeros(b),
+        "logp_resampled": torch.zeros(b),
+        # a runaway target critic: 1e6 where the rewards allow at most 100
+        "q_target_next": torch.tensor([1e6, -1e6, 50.0, 0.0]),
+        "logp_next_resampled": torch.zeros(b),
+    }
+    batch = {"rewards": torch.ones(b), "terminateds": torch.zeros(b)}
+    common = {"log_alpha": torch.zeros(1), "target_entropy": -1.0, "gamma": 0.99, "twin_q": True}
+    free = sac_losses(fwd, batch, **common, kind="mse")
+    clipped = sac_losses(fwd, batch, **common, kind="mse", target_bounds=(0.0, 100.0))
+    torch.testing.assert_close(free.target, torch.tensor([1 + 0.99e6, 1 - 0.99e6, 50.5, 1.0]))
+    torch.testing.assert_close(clipped.target, torch.tensor([100.0, 0.0, 50.5, 1.0]))
+    torch.testing.assert_close(clipped.critic, torch.mean(clipped.target**2))
+    with pytest.raises(ValueError, match="critic_target_bounds"):
+        _tiny_sac(critic_target_bounds=[5.0, 1.0]).validate()
+    _tiny_sac(critic_target_bounds=[0.0, 100.0]).validate()

@@ -41,7 +41,7 @@ from mosim_ray.sac.buffer import TRANSITION_BUFFER, TransitionReplayBuffer
 from mosim_ray.sac.critic import ConcatQSACCatalog
 from mosim_ray.sac.forward import check_network_dtype
 from mosim_ray.sac.learner import FastSACTorchLearner
-from mosim_ray.sac.losses import check_critic_loss
+from mosim_ray.sac.losses import check_critic_loss, check_target_bounds
 
 NUM_GRADIENT_UPDATES = "num_gradient_updates"
 
@@ -57,12 +57,15 @@ class FastSACConfig(SACConfig):
         # "huber" (RLlib's, delta 1) or "mse" (the squared TD error of the SAC paper and
         # pytorch_sac); continuous actions only (losses.sac_losses).
         self.critic_loss = "huber"
+        # [low, high]: the critic's Bellman target clipped there (losses.sac_losses); None: not.
+        self.critic_target_bounds = None
         # "float32" or "bfloat16": the update's MLP matrix products under CPU autocast
         # (forward.LeanSACForward); acting stays float32.
         self.network_dtype = "float32"
 
     def validate(self) -> None:
         check_critic_loss(self.critic_loss)
+        check_target_bounds(self.critic_target_bounds)
         check_network_dtype(self.network_dtype)
         if self.network_dtype != "float32" and self.num_learners > 1:
             raise ValueError(

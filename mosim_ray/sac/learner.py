@@ -37,7 +37,7 @@ from ray.rllib.utils.metrics import (
 )
 
 from mosim_ray.sac.forward import LeanSACForward, lean_forward_supported
-from mosim_ray.sac.losses import SACLosses, sac_losses
+from mosim_ray.sac.losses import SACLosses, check_target_bounds, sac_losses
 
 LOG_ALPHA_STATE = "curr_log_alpha"
 """the learner state's key for each module's log temperature"""
@@ -112,6 +112,7 @@ class FastSACTorchLearner(SACTorchLearner):
             gamma=config.gamma,
             twin_q=config.twin_q,
             kind=kind,
+            target_bounds=check_target_bounds(getattr(config, "critic_target_bounds", None)),
         )
         self._temp_losses[(module_id, POLICY_LOSS_KEY)] = losses.actor
         self._temp_losses[(module_id, QF_LOSS_KEY)] = losses.critic

@@ -31,6 +31,14 @@ class SACLosses:
     """[B], detached: r + gamma^n (1 - terminated) (min target Q - alpha log pi)(s', a')."""
 
 
+def check_target_bounds(bounds: Any) -> tuple[float, float] | None:
+    if bounds is None:
+        return None
+    if len(bounds) != 2 or not float(bounds[0]) < float(bounds[1]):
+        raise ValueError(f"critic_target_bounds must be [low, high] with low < high, got {bounds}")
+    return float(bounds[0]), float(bounds[1])
+
+
 def check_critic_loss(kind: str) -> str:
     if kind not in CRITIC_LOSSES:
         raise ValueError(f"unknown critic_loss {kind!r}; choose from {list(CRITIC_LOSSES)}")
@@ -61,6 +69,7 @@ def sac_losses(
     gamma: float,
     twin_q: bool,
     kind: str = "huber",
+    target_bounds: tuple[float, float] | None = None,
 ) -> SACLosses:
     """The losses from ``DefaultSACTorchRLModule.forward_train``'s output.
 
@@ -68,12 +77,17 @@ def sac_losses(
     fresh action, critics frozen), ``logp_resampled`` [B], ``q_target_next`` [B] and
     ``logp_next_resampled`` [B] (detached). batch: rewards, terminateds [B]; optional
     ``weights`` (importance weights, [B]) and ``n_step`` ([B]), as RLlib's episode buffers add.
+    ``target_bounds``: the Bellman target clipped to (low, high), the values a soft Q can take
+    given the task's rewards, so a critic bootstrapping on transitions that never happen cannot
+    run away (None: RLlib's target as it is).
     """
     alpha = torch.exp(log_alpha)
     q_next = fwd_out["q_target_next"] - alpha.detach() * fwd_out["logp_next_resampled"]
     q_next = (1.0 - batch[Columns.TERMINATEDS].float()) * q_next
     discount = gamma ** batch["n_step"] if "n_step" in batch else gamma
     target = (batch[Columns.REWARDS] + discount * q_next).detach()
+    if target_bounds is not None:
+        target = target.clamp(*target_bounds)
     weights = batch.get("weights")
     critic = critic_loss(fwd_out[QF_PREDS], target, kind, weights)
     twin = critic_loss(fwd_out[QF_TWIN_PREDS], target, kind, weights) if twin_q else None
