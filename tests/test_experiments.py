@@ -304,6 +304,8 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     assert saved["settings"]["seed"] == 0 and saved["settings"]["checkpoint"].endswith("model")
     steps = [p["real_steps"] for p in saved["curve"]]
     assert steps[0] == 120 and steps[-1] >= 180  # the 120 starting steps counted
+    # the critic's mean Q once the policy learns (none before its first update)
+    assert "q_mean" not in saved["curve"][0] and "q_mean" in saved["curve"][-1]
     rows = headline_rows([exp], results)
     assert rows[0]["n_seeds"] == 1 and rows[0]["seeds"] == [0] and rows[0]["unfinished"] == []
     assert [s["from_real_steps"] for s in saved["segments"]] == [0, at]
@@ -409,6 +411,10 @@ def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
     done = results / "arm" / "seed0.json"
     done.write_text(json.dumps({**json.loads(done.read_text()), "wall_s": 1800.0}))
     _seed_file(results, "arm", 1, [(20000, 90.0)], partial=True)  # its run is here
+    partial = results / "arm" / "partial" / "seed1.json"
+    data = json.loads(partial.read_text())
+    data["curve"][-1]["q_mean"] = 4.5e6  # a diverged critic, as its run recorded it
+    partial.write_text(json.dumps(data))
     (work / "arm" / "seed1" / "run" / "checkpoint").mkdir(parents=True)
     _seed_file(results, "arm", 2, [(20000, 80.0)], partial=True)  # its run is elsewhere
     states = seed_states(exp, [0, 1, 2, 3], results, work)
@@ -425,6 +431,7 @@ def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
     lines = status_lines(exp, states)
     assert lines[0] == "arm (on_policy): 1 finished, 2 on its way, 1 not started (seeds)"
     assert "goes on from that save" in lines[2] and "starts it again" in lines[3]
+    assert "critic's mean Q 4.5e+06" in lines[2] and "critic" not in lines[3]
     assert lines[-1].startswith("  finished seeds took 30-30 min")
 
 

@@ -40,6 +40,8 @@ class SeedState:
     """how many processes ran a part of it"""
     run_here: bool = False
     """its run's save is on this machine, so running the seed goes on from there"""
+    q_mean: float | None = None
+    """the critic's mean Q at the last evaluation, where the run records it"""
 
 
 def seed_states(
@@ -78,7 +80,13 @@ def seed_states(
                 steps = data.get("saved_real_steps", last.get("real_steps"))
                 states.append(
                     SeedState(
-                        seed, point, ON_ITS_WAY, steps, last.get("return_mean"), run_here=here
+                        seed,
+                        point,
+                        ON_ITS_WAY,
+                        steps,
+                        last.get("return_mean"),
+                        run_here=here,
+                        q_mean=last.get("q_mean"),
                     )
                 )
             else:  # a kind without partial files (a model's training) may still have saved
@@ -111,6 +119,8 @@ def status_lines(exp: Experiment, states: list[SeedState]) -> list[str]:
 
 def _describe(x: SeedState) -> str:
     figure = "" if x.return_mean is None else f", return {x.return_mean:.1f}"
+    if x.q_mean is not None:
+        figure += f" (critic's mean Q {x.q_mean:.3g})"
     steps = "" if x.real_steps is None else f" {x.real_steps:,} real steps"
     if x.state == FINISHED:
         took = (

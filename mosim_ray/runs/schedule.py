@@ -8,6 +8,7 @@ raises. ``trial_resources`` is the placement group one Tune trial of either kind
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import time
 from collections.abc import Callable
@@ -225,13 +226,15 @@ def check(config: ScheduleConfig) -> None:
 
 
 def curve(result: dict[str, Any]) -> list[dict[str, float]]:
-    """Real steps include the starting data (what the trainer held beyond the policy's)."""
+    """Real steps include the starting data (what the trainer held beyond the policy's); the
+    critic's mean Q where the run recorded one (a diverged critic shows there)."""
     starting = result["trainer_real_steps"] - result["real_steps"]
     return [
         {
             "real_steps": starting + p["real_steps"],
             "return_mean": p["real_return_mean"],
             "return_std": p["real_return_std"],
+            **({"q_mean": p["q_mean"]} if math.isfinite(p.get("q_mean", math.nan)) else {}),
         }
         for p in result["curve"]
     ]
