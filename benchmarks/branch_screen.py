@@ -30,6 +30,7 @@ from mosim_ray.runs.provenance import folder_hash, provenance, write_json
 from mosim_ray.sac.forward import _critic
 from mosim_ray.sac.policy import RLlibPolicy
 from mosim_ray.schedules.branches import BranchRollouts
+from mosim_ray.schedules.real_segments import module_actions
 from mosim_ray.tasks import get_spec
 
 
@@ -45,7 +46,7 @@ def real_transitions(episodes: list[dict], low: np.ndarray, high: np.ndarray) ->
     act = np.concatenate([e["actions"] for e in episodes])
     return {
         "obs": np.concatenate([e["observations"][:-1] for e in episodes]),
-        "act": 2.0 * (act - low) / (high - low) - 1.0,
+        "act": module_actions(act, low, high),
         "rew": np.concatenate([e["rewards"] for e in episodes]),
         "nobs": np.concatenate([e["observations"][1:] for e in episodes]),
     }
@@ -146,7 +147,14 @@ def main(argv: list[str] | None = None) -> int:
             data, stopped = branches(env, module, pool, args.branch_length, args.branches, seed=0)
             row[name] = describe(data, critic_q(module, data), fastest, stopped)
         rows.append(row)
-        print(f"{run}: {row}")
+        print(
+            f"{run}: critic's Q median {row['real']['q_median']:.3g} on real transitions; "
+            + ", ".join(
+                f"{k}: {row[k]['share_faster_than_real']:.1%} faster than real"
+                for k in row
+                if k.startswith(("unscreened", "margin"))
+            )
+        )
     result = {
         "provenance": provenance(),
         "margin": args.margin,

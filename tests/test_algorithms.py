@@ -396,7 +396,7 @@ def test_bfloat16_networks_stay_near_float32_and_train_float32_weights(ray_modul
         _tiny_sac(network_dtype="float16").validate()
 
 
-def test_critic_target_bounds_clip_the_bellman_target():
+def test_critic_target_bounds_clip_the_bellman_target(ray_module):
     from ray.rllib.algorithms.sac.sac_learner import QF_PREDS, QF_TWIN_PREDS
 
     from mosim_ray.sac.losses import sac_losses
@@ -421,3 +421,8 @@ def test_critic_target_bounds_clip_the_bellman_target():
     with pytest.raises(ValueError, match="critic_target_bounds"):
         _tiny_sac(critic_target_bounds=[5.0, 1.0]).validate()
     _tiny_sac(critic_target_bounds=[0.0, 100.0]).validate()
+    # the setting reaches the learner's loss
+    learner = _tiny_sac(critic_target_bounds=[0.0, 100.0]).build_learner(
+        env=gym.make("Pendulum-v1")
+    )
+    assert learner._target_bounds == (0.0, 100.0)

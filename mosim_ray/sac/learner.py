@@ -61,6 +61,10 @@ class FastSACTorchLearner(SACTorchLearner):
         # per-sample TD errors (only prioritized replay reads them).
         self._log_loss_stats = True
         self._log_td_errors = True
+        # checked once here, not at every loss computation
+        self._target_bounds = check_target_bounds(
+            getattr(self.config, "critic_target_bounds", None)
+        )
 
     def configure_optimizers_for_module(self, module_id: Any, config: Any = None) -> None:
         super().configure_optimizers_for_module(module_id, config)
@@ -112,7 +116,7 @@ class FastSACTorchLearner(SACTorchLearner):
             gamma=config.gamma,
             twin_q=config.twin_q,
             kind=kind,
-            target_bounds=check_target_bounds(getattr(config, "critic_target_bounds", None)),
+            target_bounds=self._target_bounds,
         )
         self._temp_losses[(module_id, POLICY_LOSS_KEY)] = losses.actor
         self._temp_losses[(module_id, QF_LOSS_KEY)] = losses.critic
