@@ -163,4 +163,11 @@ def run_side_by_side(work: list[tuple[str, int]], jobs: int, pause_at: int | Non
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        # a reader that closed early (``--status | head``): stop quietly, as other tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
