@@ -414,6 +414,7 @@ def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
     partial = results / "arm" / "partial" / "seed1.json"
     data = json.loads(partial.read_text())
     data["curve"][-1]["q_mean"] = 4.5e6  # a diverged critic, as its run recorded it
+    data["curve"][-1]["q_bounds"] = [0.0, 100.0]
     partial.write_text(json.dumps(data))
     (work / "arm" / "seed1" / "run" / "checkpoint").mkdir(parents=True)
     _seed_file(results, "arm", 2, [(20000, 80.0)], partial=True)  # its run is elsewhere
@@ -431,7 +432,8 @@ def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
     lines = status_lines(exp, states)
     assert lines[0] == "arm (on_policy): 1 finished, 2 on its way, 1 not started (seeds)"
     assert "goes on from that save" in lines[2] and "starts it again" in lines[3]
-    assert "critic's mean Q 4.5e+06" in lines[2] and "critic" not in lines[3]
+    assert "critic's mean Q 4.5e+06, far outside [0, 100]: diverged?" in lines[2]
+    assert "critic" not in lines[3]
     assert lines[-1].startswith("  finished seeds took 30-30 min")
 
 

@@ -147,6 +147,9 @@ def test_on_policy_ratios_hold_exactly_and_a_killed_env_runner_loses_nothing(
     assert all(math.isfinite(p["real_return_mean"]) for p in result["curve"])
     # the critic's mean Q is recorded at each evaluation once the policy learns
     assert math.isnan(result["curve"][0]["q_mean"]) and math.isfinite(result["curve"][-1]["q_mean"])
+    # beside it, the discounted returns reacher's rewards in [0, 1] allow
+    gamma = config.gamma
+    assert result["curve"][-1]["q_bounds"] == pytest.approx([0.0, 1.0 / (1.0 - gamma)])
 
 
 def test_on_policy_branches_can_start_from_the_whole_dataset(ray_local, small_data, tmp_path):

@@ -18,6 +18,7 @@ from pathlib import Path
 from mosim_ray.experiments.runner import RESULTS, WORK, partial_file, seed_file
 from mosim_ray.experiments.spec import Experiment
 from mosim_ray.runs import get_kind
+from mosim_ray.sac.critic_range import q_note
 
 FINISHED, ON_ITS_WAY, NOT_STARTED = "finished", "on its way", "not started"
 
@@ -42,6 +43,8 @@ class SeedState:
     """its run's save is on this machine, so running the seed goes on from there"""
     q_mean: float | None = None
     """the critic's mean Q at the last evaluation, where the run records it"""
+    q_bounds: tuple[float, float] | None = None
+    """the discounted returns the task's rewards allow, where the run records them"""
 
 
 def seed_states(
@@ -87,6 +90,7 @@ def seed_states(
                         last.get("return_mean"),
                         run_here=here,
                         q_mean=last.get("q_mean"),
+                        q_bounds=tuple(last["q_bounds"]) if "q_bounds" in last else None,
                     )
                 )
             else:  # a kind without partial files (a model's training) may still have saved
@@ -120,7 +124,7 @@ def status_lines(exp: Experiment, states: list[SeedState]) -> list[str]:
 def _describe(x: SeedState) -> str:
     figure = "" if x.return_mean is None else f", return {x.return_mean:.1f}"
     if x.q_mean is not None:
-        figure += f" (critic's mean Q {x.q_mean:.3g})"
+        figure += f" ({q_note(x.q_mean, x.q_bounds)})"
     steps = "" if x.real_steps is None else f" {x.real_steps:,} real steps"
     if x.state == FINISHED:
         took = (

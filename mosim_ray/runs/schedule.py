@@ -18,6 +18,7 @@ from typing import Any
 
 from mosim_ray.config import ConfigError
 from mosim_ray.runs.kind import Report
+from mosim_ray.sac.critic_range import q_note
 from mosim_ray.schedules.settings import MoSimSettings
 
 CHECKPOINT = "checkpoint"
@@ -234,7 +235,11 @@ def curve(result: dict[str, Any]) -> list[dict[str, float]]:
             "real_steps": starting + p["real_steps"],
             "return_mean": p["real_return_mean"],
             "return_std": p["real_return_std"],
-            **({"q_mean": p["q_mean"]} if math.isfinite(p.get("q_mean", math.nan)) else {}),
+            **(
+                {"q_mean": p["q_mean"], **({"q_bounds": p["q_bounds"]} if "q_bounds" in p else {})}
+                if math.isfinite(p.get("q_mean", math.nan))
+                else {}
+            ),
         }
         for p in result["curve"]
     ]
@@ -245,8 +250,15 @@ def point(p: dict[str, Any]) -> str:
         f"  {p['real_steps']:,} real, {p['imagined_steps']:,} imagined, "
         f"{p['model_updates']} model updates (v{p['model_version']}), "
         f"{p['policy_updates']:,} policy updates: real return "
-        f"{p['real_return_mean']:.1f} ± {p['real_return_std']:.1f}"
+        f"{p['real_return_mean']:.1f} ± {p['real_return_std']:.1f}" + critic_note(p)
     )
+
+
+def critic_note(p: dict[str, Any]) -> str:
+    """The critic's mean Q of an evaluation point (flagged when far outside what the rewards
+    allow); empty before the first update."""
+    q = p.get("q_mean", math.nan)
+    return f"; {q_note(q, p.get('q_bounds'))}" if math.isfinite(q) else ""
 
 
 def summary(result: dict[str, Any]) -> str:

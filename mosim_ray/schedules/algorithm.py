@@ -19,6 +19,7 @@ Every count a sample-efficiency claim needs is in ``result["mosim"]`` (``counts.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 import uuid
 from pathlib import Path
@@ -32,6 +33,7 @@ from mosim_ray.actors.placement import plan_placement
 from mosim_ray.actors.ray_session import start_ray
 from mosim_ray.envs.rllib import register_envs
 from mosim_ray.sac.algorithm import FastSAC
+from mosim_ray.sac.critic_range import divergence_message, far_outside, return_bounds
 from mosim_ray.sac.evaluation import RealEvaluator
 from mosim_ray.schedules.config import MoSimSACConfig
 from mosim_ray.schedules.counts import Counts, Seconds
@@ -41,7 +43,9 @@ from mosim_ray.schedules.on_policy import OnPolicy
 from mosim_ray.schedules.run_state import run_state, set_run_state
 from mosim_ray.schedules.settings import MoSimSettings
 from mosim_ray.tasks import check_task_name
+from mosim_ray.tasks.registry import reward_range
 
+log = logging.getLogger(__name__)
 NO_RUNNER_TIMEOUT_S = 300
 # A trainer's start (a first validation of the model) took over 120 s on a 2-core machine
 # running three other jobs: long enough not to fail such a start, short of a hung-looking wait.
@@ -114,6 +118,7 @@ class MoSimSAC(FastSAC):
         self.runner_versions: list[int] = []
         self._last_eval: dict[str, float] = {}
         self._next_eval = 0
+        self._critic_warned = False
         super().setup(config)
         self._evaluator = RealEvaluator(
             self.config, s.task, s.eval.episodes, s.eval.time_limit, self.eval_seed
@@ -227,6 +232,10 @@ class MoSimSAC(FastSAC):
         every = self.mosim.eval.every  # the next multiple, as saves go: a save there holds it
         self._next_eval = (self.counts.real_steps // every + 1) * every
         trained_on = self.metrics.peek((ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN), default=np.nan)
+        bounds = self.q_bounds
+        if bounds and far_outside(self.last_q_mean, bounds) and not self._critic_warned:
+            self._critic_warned = True
+            log.warning(divergence_message(self.last_q_mean, bounds, self.counts.real_steps))
         self.curve.append(
             {
                 **self.counts.as_dict(),
@@ -236,10 +245,17 @@ class MoSimSAC(FastSAC):
                 # a diverged critic (far past what the rewards allow) shows here long before
                 # the real return says why nothing is learned
                 "q_mean": self.last_q_mean,
+                **({"q_bounds": list(bounds)} if bounds else {}),
                 "env_runner_versions": self.schedule.runner_versions(self),
                 "seconds": self.seconds.as_dict(),
             }
         )
+
+    @property
+    def q_bounds(self) -> tuple[float, float] | None:
+        """The discounted returns the task's rewards allow (None where its range is unknown)."""
+        rewards = reward_range(self.mosim.task)
+        return None if rewards is None else return_bounds(rewards, self.config.gamma)
 
     def evaluation_due(self) -> bool:
         return self.counts.real_steps >= self._next_eval

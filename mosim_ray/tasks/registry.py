@@ -26,6 +26,8 @@ SUITE_TASKS: dict[str, tuple[str, str]] = {
     "humanoid-walk": ("humanoid", "walk"),
     "quadruped-walk": ("quadruped", "walk"),
 }
+SUITE_REWARD_RANGE = (0.0, 1.0)
+"""every dm_control suite task's per-step reward lies in [0, 1] (``rewards.tolerance``)"""
 MJCF_PREFIX = "mjcf:"
 GYM_PREFIX = "gym:"
 
@@ -85,6 +87,12 @@ def _check_gym_id(env_id: str) -> None:
             f"ids: {', '.join(gym_mujoco_ids())}; your own MujocoEnv: gymnasium.register(...) "
             "it, then 'gym:YourEnv-v0' (or 'gym:your_module:YourEnv-v0')"
         ) from None
+
+
+def reward_range(name: str) -> tuple[float, float] | None:
+    """The per-step reward's bounds the task guarantees; None where none is known
+    (Gymnasium's environments and MJCF models)."""
+    return SUITE_REWARD_RANGE if name in SUITE_TASKS else None
 
 
 @cache
