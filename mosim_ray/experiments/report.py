@@ -289,21 +289,29 @@ def plot_task(
         if t != task or not top:
             continue
         steps = sorted(curve)
-        xs = [s for s in steps if s <= top * 1.05]
-        # the next evaluation too: a method evaluated every 100k still shows its line up to ours
-        xs += [s for s in steps if s > top * 1.05][:1]
-        if xs:
+        inside = [s for s in steps if s <= top * 1.05]
+        # a method evaluated only every 50k or 100k: a faint dotted line to its next published
+        # point, so a reader does not take the straight line for a figure it never reported
+        beyond = [s for s in steps if s > top * 1.05][:1]
+        means = {s: np.mean(curve[s]) for s in inside + beyond}
+        label = f"{reference.NAMES.get(method, method)} (published)"
+        (line,) = ax.plot(inside, [means[s] for s in inside], "--", marker="x", ms=4, lw=1)
+        if beyond and inside:
             ax.plot(
-                xs,
-                [np.mean(curve[s]) for s in xs],
-                "--",
-                marker="x",
-                ms=4,
+                inside[-1:] + beyond,
+                [means[inside[-1]], means[beyond[0]]],
+                ":",
                 lw=1,
-                label=f"{reference.NAMES.get(method, method)} (published)",
+                alpha=0.4,
+                color=line.get_color(),
             )
+        line.set_label(label)
     ax.set_xlim(0, top * 1.05 if top else None)
-    ax.set_xlabel("real env steps (starting data included)")
+    ax.set_xlabel(
+        "real env steps (starting data included); x: a published evaluation, dotted: straight"
+        " to the next one",
+        fontsize=8,
+    )
     ax.set_ylabel("real return (evaluation)")
     ax.set_title(f"{task}: seeds 0-99, mean and 95% bootstrap band")
     ax.grid(alpha=0.3)
