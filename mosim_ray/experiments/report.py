@@ -293,10 +293,12 @@ def plot_task(
         # a method evaluated only every 50k or 100k: a faint dotted line to its next published
         # point, so a reader does not take the straight line for a figure it never reported
         beyond = [s for s in steps if s > top * 1.05][:1]
+        if not inside:  # nothing published inside the plot: no line, no legend entry
+            continue
         means = {s: np.mean(curve[s]) for s in inside + beyond}
         label = f"{reference.NAMES.get(method, method)} (published)"
         (line,) = ax.plot(inside, [means[s] for s in inside], "--", marker="x", ms=4, lw=1)
-        if beyond and inside:
+        if beyond:
             ax.plot(
                 inside[-1:] + beyond,
                 [means[inside[-1]], means[beyond[0]]],

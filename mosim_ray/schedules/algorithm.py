@@ -235,7 +235,9 @@ class MoSimSAC(FastSAC):
         bounds = self.q_bounds
         if bounds and far_outside(self.last_q_mean, bounds) and not self._critic_warned:
             self._critic_warned = True
-            log.warning(divergence_message(self.last_q_mean, bounds, self.counts.real_steps))
+            clipped = self.config.critic_target_bounds is not None
+            q, steps = self.last_q_mean, self.counts.real_steps
+            log.warning(divergence_message(q, bounds, steps, clipped))
         self.curve.append(
             {
                 **self.counts.as_dict(),
