@@ -297,7 +297,9 @@ def plot_task(
             continue
         means = {s: np.mean(curve[s]) for s in inside + beyond}
         label = f"{reference.NAMES.get(method, method)} (published)"
-        (line,) = ax.plot(inside, [means[s] for s in inside], "--", marker="x", ms=4, lw=1)
+        (line,) = ax.plot(
+            inside, [means[s] for s in inside], "--", marker="x", ms=4, lw=1, label=label
+        )
         if beyond:
             ax.plot(
                 inside[-1:] + beyond,
@@ -307,7 +309,6 @@ def plot_task(
                 alpha=0.4,
                 color=line.get_color(),
             )
-        line.set_label(label)
     ax.set_xlim(0, top * 1.05 if top else None)
     ax.set_xlabel(
         "real env steps (starting data included); x: a published evaluation, dotted: straight"

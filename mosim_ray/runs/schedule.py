@@ -235,14 +235,17 @@ def curve(result: dict[str, Any]) -> list[dict[str, float]]:
             "real_steps": starting + p["real_steps"],
             "return_mean": p["real_return_mean"],
             "return_std": p["real_return_std"],
-            **(
-                {"q_mean": p["q_mean"], **({"q_bounds": p["q_bounds"]} if "q_bounds" in p else {})}
-                if math.isfinite(p.get("q_mean", math.nan))
-                else {}
-            ),
+            **_critic_fields(p),
         }
         for p in result["curve"]
     ]
+
+
+def _critic_fields(p: dict[str, Any]) -> dict[str, Any]:
+    """The critic's mean Q and the bounds beside it, once the policy has updated."""
+    if not math.isfinite(p.get("q_mean", math.nan)):
+        return {}
+    return {k: p[k] for k in ("q_mean", "q_bounds") if k in p}
 
 
 def point(p: dict[str, Any]) -> str:

@@ -118,7 +118,6 @@ class MoSimSAC(FastSAC):
         self.runner_versions: list[int] = []
         self._last_eval: dict[str, float] = {}
         self._next_eval = 0
-        self._critic_warned = False
         super().setup(config)
         self._evaluator = RealEvaluator(
             self.config, s.task, s.eval.episodes, s.eval.time_limit, self.eval_seed
@@ -233,8 +232,10 @@ class MoSimSAC(FastSAC):
         self._next_eval = (self.counts.real_steps // every + 1) * every
         trained_on = self.metrics.peek((ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN), default=np.nan)
         bounds = self.q_bounds
-        if bounds and far_outside(self.last_q_mean, bounds) and not self._critic_warned:
-            self._critic_warned = True
+        # once a run: an earlier point of the curve (a resumed run's too) that was far outside
+        # has warned already
+        warned = bounds and any(far_outside(p.get("q_mean", np.nan), bounds) for p in self.curve)
+        if bounds and far_outside(self.last_q_mean, bounds) and not warned:
             clipped = self.config.critic_target_bounds is not None
             q, steps = self.last_q_mean, self.counts.real_steps
             log.warning(divergence_message(q, bounds, steps, clipped))

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mosim_ray.actors.model_trainer import restore_snapshot
-from mosim_ray.sac.critic_range import far_outside
 
 if TYPE_CHECKING:
     from mosim_ray.schedules.algorithm import MoSimSAC
@@ -53,10 +52,6 @@ def set_run_state(algo: MoSimSAC, state: dict[str, Any]) -> None:
         algo._last_eval = {k: algo.curve[-1][k] for k in ("real_return_mean", "real_return_std")}
         every = algo.mosim.eval.every
         algo._next_eval = (algo.curve[-1]["real_steps"] // every + 1) * every
-    # a run that warned of its critic before the save does not warn again
-    algo._critic_warned = any(
-        "q_bounds" in p and far_outside(p["q_mean"], tuple(p["q_bounds"])) for p in algo.curve
-    )
     if "replay" not in state:  # a Tune checkpoint of counts and curve only
         return
     algo.density_fits = list(state["density_fits"])
