@@ -165,13 +165,17 @@ def test_on_policy_branches_can_start_from_the_whole_dataset(ray_local, small_da
         states, _ = algo.schedule.branch_pool(algo)
         own = algo.schedule.segments.reset_pool()[0]
         pools.append((len(states), len(own), point["real_steps"]))
-        bounds.append((algo.schedule.branches.env.velocity_bounds, states))
+        # the bounds and the pool the last branches started from, both set when branches were
+        # last due (the trainer's pool may have moved on since, by evaluation time)
+        env = algo.schedule.branches.env
+        if env.reset_pool is not None:
+            bounds.append((env.velocity_bounds, env.reset_pool.states))
 
     result = train_schedule(config, 100, tmp_path / "out", on_eval=look, progress=False)
     assert result["imagined_steps"] > 0 and result["nonfinite_dropped"] == 0
     # branches stop where a joint moves faster than 1.5x its fastest in the pool they start from
-    env_bounds, states = bounds[-1]
-    np.testing.assert_allclose(env_bounds, 1.5 * np.abs(states[:, 2:]).max(axis=0))
+    env_bounds, branch_states = bounds[-1]
+    np.testing.assert_allclose(env_bounds, 1.5 * np.abs(branch_states[:, 2:]).max(axis=0))
     assert result["branches_stopped"] >= 0
     # after the first model update the pool is the trainer's: the 3 starting episodes' 123
     # states plus the policy's, where the policy's pool alone holds only its own
