@@ -8,7 +8,7 @@
     python benchmarks/run.py sac_reacher-hard sac_cheetah-run --jobs 2   # several, in order
     python benchmarks/run.py sac_cheetah-run --status        # what is left; runs nothing
 
-Stop it at any time; the same command goes on (finished seeds skipped, built inputs reused, a
+Stop it at any time (Ctrl-C or SIGTERM); the same command goes on (finished seeds skipped, built inputs reused, a
 seed's unfinished run started again); a seed another process is running is skipped with a
 message (exit status 1). Commit finished seed files as they land. A long seed keeps
 ``benchmarks/results/<name>/partial/seed<N>.json`` (its curve to its last save) on the way, which
@@ -88,10 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not work:
         return 0
+    from mosim_ray.actors.ray_session import interrupt_on_sigterm, start_ray
+
+    interrupt_on_sigterm()
     if args.jobs > 1 and len(work) > 1:
         return run_side_by_side([(e.name, s) for e, s in work], args.jobs, args.pause_at)
-    from mosim_ray.actors.ray_session import start_ray
-
     try:
         start_ray()
     except RuntimeError as e:
@@ -155,7 +156,14 @@ def run_side_by_side(work: list[tuple[str, int]], jobs: int, pause_at: int | Non
                 *(["--pause-at", str(pause_at)] if pause_at is not None else []),
             ]
             running.append(subprocess.Popen(cmd))
-        time.sleep(1)
+        try:
+            time.sleep(1)
+        except KeyboardInterrupt:  # each seed stops at its own pace, its last save kept
+            for proc in running:
+                proc.terminate()
+            for proc in running:
+                proc.wait()
+            raise
         for proc in [p for p in running if p.poll() is not None]:
             running.remove(proc)
             failed += proc.returncode != 0
@@ -165,6 +173,9 @@ def run_side_by_side(work: list[tuple[str, int]], jobs: int, pause_at: int | Non
 if __name__ == "__main__":
     try:
         sys.exit(main())
+    except KeyboardInterrupt:
+        print("stopped: the same command goes on from each seed's last save", file=sys.stderr)
+        sys.exit(130)
     except BrokenPipeError:
         # a reader that closed early (``--status | head``): stop quietly, as other tools do
         import os

@@ -136,3 +136,34 @@ def test_killed_training_resumes_where_it_stopped(tmp_path):
 
     logged = [int(row["update"]) for row in csv.DictReader((out / "train_log.csv").open())]
     assert logged == sorted(logged) and logged[-1] == 600  # went on from the crash, no restart
+
+
+@pytest.mark.ray
+def test_sigterm_stops_a_ray_driver_as_ctrl_c_does():
+    """``kill`` or a scheduler's preemption reaches the driver's own handlers (which say
+    "interrupted" and keep the last save), not Ray's native crash report."""
+    import signal
+
+    script = (
+        "import time\n"
+        "from mosim_ray.actors.ray_session import start_ray\n"
+        "start_ray(num_cpus=1)\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    time.sleep(120)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+        "    raise SystemExit(130)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and out.strip() == "interrupted"
+    assert "logging.cc" not in err and "Traceback" not in err

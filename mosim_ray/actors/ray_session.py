@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import warnings
 
 QUIET_LOGGERS = (
@@ -28,6 +30,18 @@ def quiet_ray() -> None:
     # RLlib registers its env wrapper again for every algorithm it builds
     warnings.filterwarnings("ignore", message=".*Overriding environment rllib-")
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def interrupt_on_sigterm() -> None:
+    """Make SIGTERM (``kill``, ``timeout``, a scheduler's preemption) stop this driver as Ctrl-C
+    does, so its own handlers say "interrupted" and shut Ray down; Ray's driver would otherwise
+    die on it with a native stack trace. Only the main thread may set a handler."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
@@ -61,4 +75,5 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
             "Ray did not start within its 30 s: the machine is too busy (or this process too "
             "niced) for its raylet; free some CPU and run again"
         ) from e
+    interrupt_on_sigterm()
     return True
