@@ -522,3 +522,19 @@ def test_provenance_tells_result_files_written_beside_a_run_from_changed_code(tm
     assert beside["dirty_paths"] == ["benchmarks/results/seed0.json"]
     (tmp_path / "code.py").write_text("x = 2\n")
     assert git_state(tmp_path)["dirty_code"] is True
+
+
+def test_an_arms_curve_says_how_many_seeds_each_count_holds():
+    from mosim_ray.experiments.report import arm_curve
+
+    def seed(returns):
+        return {
+            "curve": [{"real_steps": 10000 * i, "return_mean": r} for i, r in enumerate(returns)]
+        }
+
+    # seed 1 ran ahead to 30k: its last point is its own, not the arm's
+    points = arm_curve([seed([0.0, 10.0, 30.0]), seed([2.0, 20.0, 50.0, 90.0])])
+    assert [p["real_steps"] for p in points] == [0, 10000, 20000, 30000]
+    assert [p["n"] for p in points] == [2, 2, 2, 1]
+    assert points[1]["mean"] == 15.0 and points[1]["lo"] <= 15.0 <= points[1]["hi"]
+    assert points[3]["mean"] == points[3]["lo"] == points[3]["hi"] == 90.0

@@ -254,37 +254,76 @@ def headline_json(rows: list[dict[str, Any]], paired: list[dict[str, Any]] = ())
     return json.dumps({"rows": rows, "paired": list(paired)}, indent=1) + "\n"
 
 
+def arm_curve(files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One arm's curve over seeds: per step count any seed has evaluated at, the number of
+    seeds there ``n``, their mean and the 95% bootstrap interval ``lo``/``hi``, in step order."""
+    from mosim_ray.experiments.stats import bootstrap_ci
+
+    steps = sorted({round(p["real_steps"], -2) for f in files for p in f["curve"]})
+    points = []
+    for s in steps:
+        vals = [v for f in files if (v := value_at(f["curve"], s)) is not None]
+        if vals:
+            lo, hi = bootstrap_ci(np.array(vals))
+            points.append(
+                {"real_steps": s, "n": len(vals), "mean": float(np.mean(vals)), "lo": lo, "hi": hi}
+            )
+    return points
+
+
 def plot_task(
     task: str, experiments: list[Experiment], path: Path, results: Path = RESULTS
 ) -> None:
     """Our arms' mean real return with a 95% band over seeds against real steps, over the
     published methods' mean curves."""
     from mosim_ray.eval.plots import _pyplot
-    from mosim_ray.experiments.stats import bootstrap_ci
 
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plt.subplots(figsize=(10.5, 4.2))
     top = 0
     for exp in experiments:
         if exp.report is None or exp.report.task != task:
             continue
         files = [f for f in load_seed_files(exp.name, results, True) if f["seed"] in REPORTED_SEEDS]
-        steps = sorted({round(p["real_steps"], -2) for f in files for p in f["curve"]})
-        xs, mean, lo, hi = [], [], [], []
-        for s in steps:
-            vals = [v for f in files if (v := value_at(f["curve"], s)) is not None]
-            if vals:
-                xs.append(s)
-                mean.append(np.mean(vals))
-                band = bootstrap_ci(np.array(vals))
-                lo.append(band[0])
-                hi.append(band[1])
-        if xs:
-            top = max(top, max(xs))
-            unfinished = sum(f.get("complete") is False for f in files)
-            seeds = f"{len(files)} seeds" + (f", {unfinished} unfinished" if unfinished else "")
-            ax.plot(xs, mean, "o-", ms=3, label=f"{exp.report.arm} ({seeds})")
-            ax.fill_between(xs, lo, hi, alpha=0.2)
+        points = arm_curve(files)
+        if not points:
+            continue
+        xs = [p["real_steps"] for p in points]
+        top = max(top, max(xs))
+        unfinished = sum(f.get("complete") is False for f in files)
+        seeds = f"{len(files)} seeds" + (f", {unfinished} unfinished" if unfinished else "")
+        full = [i for i, p in enumerate(points) if p["n"] == len(files)]
+        cut = full[-1] if full else -1
+        every = [points[i] for i in full]
+        # past the last count every seed has reached, the mean is over fewer seeds: dotted and
+        # without a band, so a seed that ran ahead is not read as the arm's drop or rise
+        ahead = points[max(cut, 0) :] if cut < len(points) - 1 else []
+        if ahead and every:
+            seeds += f"; dotted: fewer seeds past {every[-1]['real_steps']:,}"
+        (line,) = ax.plot(
+            [p["real_steps"] for p in every],
+            [p["mean"] for p in every],
+            "o-",
+            ms=3,
+            label=f"{exp.report.arm} ({seeds})",
+        )
+        ax.fill_between(
+            [p["real_steps"] for p in every],
+            [p["lo"] for p in every],
+            [p["hi"] for p in every],
+            alpha=0.2,
+            color=line.get_color(),
+        )
+        if len(ahead) > 1 or not every:
+            ax.plot(
+                [p["real_steps"] for p in ahead],
+                [p["mean"] for p in ahead],
+                ":",
+                marker="o",
+                ms=2,
+                lw=1,
+                color=line.get_color(),
+            )
     for (method, t), curve in sorted(reference.curves().items()):
         if t != task or not top:
             continue
@@ -318,7 +357,7 @@ def plot_task(
     ax.set_ylabel("real return (evaluation)")
     ax.set_title(f"{task}: seeds 0-99, mean and 95% bootstrap band")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside: no curve hidden
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
