@@ -47,9 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         horizon_rows,
         paired_markdown,
         paired_rows,
-        plot_task,
         replace_between,
     )
+    from mosim_ray.experiments.report_plot import plot_task
     from mosim_ray.experiments.report_prediction import (
         benchmark_markdown,
         generalisation_markdown,

@@ -525,7 +525,7 @@ def test_provenance_tells_result_files_written_beside_a_run_from_changed_code(tm
 
 
 def test_an_arms_curve_says_how_many_seeds_each_count_holds():
-    from mosim_ray.experiments.report import arm_curve
+    from mosim_ray.experiments.report_plot import arm_curve
 
     def seed(returns):
         return {
