@@ -31,10 +31,11 @@ demo: $(STAMP)
 	$(PY) pipelines/benchmark.py --task $(DEMO_TASK) --checkpoint demo/run/model --test-sets random --data-dir demo/benchmark_data --out demo/benchmark
 	$(PY) pipelines/zero_shot.py --task $(DEMO_TASK) --checkpoint demo/run/model --imagined-steps $(DEMO_RL_STEPS) --eval.every 5000 --out demo/zero_shot
 
-# pytest exits 5 when it collects no test: that fails here, as any non-zero code does.
+# pytest exits 5 when it collects no test: that fails here, as any non-zero code does. The ten
+# slowest tests are listed at the end: CI has 15 minutes, install included.
 test: lint
 	$(PY) benchmarks/report.py --check
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=10
 
 # The inner loop: every test that starts no Ray and takes seconds, not minutes.
 test-fast: $(STAMP)
