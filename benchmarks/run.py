@@ -10,9 +10,9 @@
 
 Stop it at any time (Ctrl-C or SIGTERM); the same command goes on (finished seeds skipped,
 built inputs reused, a seed's unfinished run started again); a seed another process is running
-is skipped with a message (exit status 1). Commit finished seed files as they land. A long seed keeps
-``benchmarks/results/<name>/partial/seed<N>.json`` (its curve to its last save) on the way, which
-the report counts at the step counts it has passed; ``--pause-at`` stops each seed once that file
+is skipped with a message (exit status 1). Commit finished seed files as they land. A long
+seed keeps ``benchmarks/results/<name>/partial/seed<N>.json`` (its curve to its last save) on the
+way, which the report counts at the step counts it has passed; ``--pause-at`` stops each seed once that file
 holds an evaluation at or past the count, to take every seed to 40k before any goes to 100k.
 """
 

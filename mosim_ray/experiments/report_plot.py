@@ -48,17 +48,14 @@ def plot_task(
         points = arm_curve(files)
         if not points:
             continue
-        xs = [p["real_steps"] for p in points]
-        top = max(top, max(xs))
+        top = max(top, points[-1]["real_steps"])
         unfinished = sum(f.get("complete") is False for f in files)
         seeds = f"{len(files)} seeds" + (f", {unfinished} unfinished" if unfinished else "")
-        full = [i for i, p in enumerate(points) if p["n"] == len(files)]
-        cut = full[-1] if full else -1
-        every = [points[i] for i in full]
+        every = [p for p in points if p["n"] == len(files)]
         # past the last count every seed has reached, the mean is over fewer seeds: dotted and
         # without a band, so a seed that ran ahead is not read as the arm's drop or rise
-        ahead = points[max(cut, 0) :] if cut < len(points) - 1 else []
-        if ahead and every:
+        ahead = points[points.index(every[-1]) :] if every else points
+        if every and len(ahead) > 1:
             seeds += f"; dotted: fewer seeds past {every[-1]['real_steps']:,}"
         (line,) = ax.plot(
             [p["real_steps"] for p in every],
