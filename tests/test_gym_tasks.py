@@ -354,6 +354,7 @@ def test_collect_train_zero_shot_on_gym_hopper(tmp_path, ray_local, capsys):
         *("--learning-starts", "64", "--eval.every", "200", "--time-limit", "20"),
         *("--num-envs", "4", "--threads", "1", "--eval.episodes", "2", "--eval.time-limit", "50"),
         *("--set", "overrides.train_batch_size_per_learner=32"),
+        *("--set", "overrides.training_intensity=32"),
         *("--set", "overrides.min_sample_timesteps_per_iteration=64", *quiet, "--out", policy),
     ]
     assert main("zero_shot", argv) == 0, capsys.readouterr().err[-2000:]

@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[1]
 TINY_RLLIB = [
     *("--set", "overrides.train_batch_size_per_learner=32"),
+    *("--set", "overrides.training_intensity=32"),  # one update per step
     *("--set", "overrides.min_sample_timesteps_per_iteration=16"),
 ]
 
