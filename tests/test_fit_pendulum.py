@@ -18,7 +18,7 @@ def _dataset(task, folder, episodes):
 
 
 def test_mosim_fits_a_pendulum_from_little_data(pendulum_xml, tmp_path):
-    """Little data (4 episodes, 800 transitions), 1,000 updates, 3 seeds.
+    """Little data (4 episodes, 800 transitions), 400 updates, 3 seeds.
 
     Which of MoSim and the structure-free ablation wins on so little data is seed- and
     CPU-dependent (one CI machine flipped it), so that comparison lives in the ablation benchmark;
@@ -39,7 +39,7 @@ def test_mosim_fits_a_pendulum_from_little_data(pendulum_xml, tmp_path):
         cfg = TrainConfig(
             batch_size=64,
             horizon=8,
-            max_updates=1000,
+            max_updates=400,
             minutes=10,
             eval_every=25,
             patience=100,
