@@ -69,14 +69,14 @@ def test_on_policy_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tm
     data = tmp_path / "data"
     EpisodeCollector("reacher-easy", 40).write_shard(data / shard_name(0), [0, 1, 2], seed=0)
     args = [
-        *("--task", "reacher-easy", "--data", str(data), "--real-steps", "240"),
+        *("--task", "reacher-easy", "--data", str(data), "--real-steps", "160"),
         # a save where an evaluation is made: the resumed run evaluates next where the whole
         # run does, not again at once
-        *("--checkpoint-every", "120", "--learning-starts", "32", "--env-runners", "1"),
+        *("--checkpoint-every", "80", "--learning-starts", "32", "--env-runners", "1"),
         *("--trainer.update-every", "40", "--trainer.batch", "16", "--trainer.horizon", "4"),
         *("--on-policy.branch-length", "2", "--on-policy.branch-batch", "16"),
         *("--on-policy.branches-per-real-step", "1", "--on-policy.real-time-limit", "50"),
-        *("--eval.every", "120", "--eval.episodes", "2", "--eval.time-limit", "20"),
+        *("--eval.every", "80", "--eval.episodes", "2", "--eval.time-limit", "20"),
         "--no-progress",
         *TINY_RLLIB,
     ]
