@@ -65,7 +65,7 @@ def uninterrupted(script: str, args: list[str], out: Path) -> dict:
     return json.loads((out / "result.json").read_text())
 
 
-def test_on_policy_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tmp_path):
+def test_on_policy_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tmp_path, capsys):
     data = tmp_path / "data"
     EpisodeCollector("reacher-easy", 40).write_shard(data / shard_name(0), [0, 1, 2], seed=0)
     args = [
@@ -81,6 +81,11 @@ def test_on_policy_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tm
         *TINY_RLLIB,
     ]
     whole = uninterrupted("on_policy.py", args, tmp_path / "whole")
+    # each evaluation after the one at the start is printed once, the last one (at the run's
+    # last count) too
+    out = capsys.readouterr().out.splitlines()
+    printed = [line.split(" real, ")[0].strip() for line in out if " real, " in line]
+    assert printed == [f"{p['real_steps']:,}" for p in whole["curve"][1:]]
     resumed = killed_then_resumed("on_policy.py", args, tmp_path / "resumed")
     keys = ("real_steps", "imagined_steps", "model_updates", "model_gradient_steps")
     keys += ("policy_updates", "trainer_real_steps")

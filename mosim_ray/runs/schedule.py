@@ -181,6 +181,14 @@ def train_schedule(
     bar = tqdm(total=real_steps, unit="real step", disable=not progress, dynamic_ncols=True)
     try:
         seen = len(algo.curve)
+
+        def report_new_points() -> None:
+            nonlocal seen
+            for point in algo.curve[seen:]:
+                if on_eval is not None:
+                    on_eval(algo, point)
+            seen = len(algo.curve)
+
         while algo.counts.real_steps < real_steps:
             algo.train()
             c = algo.counts
@@ -189,13 +197,9 @@ def train_schedule(
                 next_save = (c.real_steps // every + 1) * every
             bar.update(min(c.real_steps, real_steps) - bar.n)
             bar.set_postfix_str(f"{c.imagined_steps:,} imagined, model v{algo.model_version}")
-            for point in algo.curve[seen:]:
-                if on_eval is not None:
-                    on_eval(algo, point)
-            seen = len(algo.curve)
-        algo.finish()
-        if on_eval is not None:
-            on_eval(algo, algo.curve[-1])
+            report_new_points()
+        algo.finish()  # evaluates last unless the count has its evaluation already
+        report_new_points()
         result = algo.summary()
         algo.save_to_path(str((out / "policy").resolve()))
     finally:
