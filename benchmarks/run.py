@@ -27,9 +27,12 @@ HERE = Path(__file__).resolve().parent
 
 
 def parse_seeds(text: str) -> list[int]:
+    """``0-4`` or ``0,2`` or both (``0-2,7``) -> the seeds in order."""
     seeds: list[int] = []
     for part in text.split(","):
-        lo, sep, hi = part.partition("-")
+        lo, sep, hi = part.strip().partition("-")
+        if not (lo.isdigit() and (hi.isdigit() or not sep)) or (sep and int(hi) < int(lo)):
+            raise ValueError(f"--seeds: {part!r} is not a seed or a range (e.g. 0-4 or 0,2)")
         seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
     return seeds
 

@@ -378,6 +378,8 @@ def test_the_runner_refuses_bad_input_in_one_line():
     for args, says in (
         (("sac_cheetah-run", "no_such_experiment"), "no_such_experiment"),
         (("sac_cheetah-run", "--pause-at", "0"), "--pause-at"),
+        (("sac_cheetah-run", "--seeds", "5-x"), "--seeds"),
+        (("sac_cheetah-run", "--seeds", "4-2"), "--seeds"),
     ):
         r = run(*args)
         assert r.returncode == 2 and says in r.stderr
