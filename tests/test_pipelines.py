@@ -148,8 +148,8 @@ def test_sigterm_stops_a_ray_driver_as_ctrl_c_does():
         "import time\n"
         "from mosim_ray.actors.ray_session import start_ray\n"
         "start_ray(num_cpus=1)\n"
-        "print('ready', flush=True)\n"
-        "try:\n"
+        "try:\n"  # 'ready' inside: the signal may come while it prints
+        "    print('ready', flush=True)\n"
         "    time.sleep(120)\n"
         "except KeyboardInterrupt:\n"
         "    print('interrupted', flush=True)\n"
@@ -165,5 +165,5 @@ def test_sigterm_stops_a_ray_driver_as_ctrl_c_does():
     assert proc.stdout.readline().strip() == "ready"
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and out.strip() == "interrupted"
+    assert proc.returncode == 130 and out.strip() == "interrupted", err
     assert "logging.cc" not in err and "Traceback" not in err
