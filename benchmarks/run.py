@@ -7,6 +7,7 @@
     python benchmarks/run.py sac_cheetah-run --pause-at 40000   # each seed to its save at 40k
     python benchmarks/run.py sac_reacher-hard sac_cheetah-run --jobs 2   # several, in order
     python benchmarks/run.py sac_cheetah-run --status        # what is left; runs nothing
+    python benchmarks/run.py --status                        # a line for every experiment
 
 Stop it at any time (Ctrl-C or SIGTERM); the same command goes on (finished seeds skipped,
 built inputs reused, a seed's unfinished run started again); a seed another process is running
@@ -37,10 +38,27 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def print_every_status() -> int:
+    """One line per experiment file: how many of its seeds are finished, on their way, not
+    started."""
+    from mosim_ray.config import ConfigError
+    from mosim_ray.experiments.spec import load_experiment
+    from mosim_ray.experiments.status import status
+
+    for path in sorted((HERE / "experiments").glob("*.yaml")):
+        try:
+            exp = load_experiment(path)
+        except (ConfigError, ValueError) as e:
+            print(f"{path.stem}: cannot be read: {e}")
+            continue
+        print(status(exp, list(exp.seeds)).splitlines()[0])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument(
-        "names", nargs="+", help="experiment names (files in benchmarks/experiments/), in order"
+        "names", nargs="*", help="experiment names (files in benchmarks/experiments/), in order"
     )
     p.add_argument(
         "--seeds", default=None, help="seeds to run, e.g. 0-4 or 0,2 (default: each file's)"
@@ -73,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.pause_at is not None and args.pause_at < 1:
         print("error: --pause-at must be a positive number of real steps", file=sys.stderr)
         return 2
+    if not args.names and not args.status:
+        print("error: name an experiment (files in benchmarks/experiments/)", file=sys.stderr)
+        return 2
+    if not args.names:  # every experiment, its summary line
+        return print_every_status()
     work = []  # (experiment, seed) in order
     try:
         for name in args.names:

@@ -380,10 +380,24 @@ def test_the_runner_refuses_bad_input_in_one_line():
         (("sac_cheetah-run", "--pause-at", "0"), "--pause-at"),
         (("sac_cheetah-run", "--seeds", "5-x"), "--seeds"),
         (("sac_cheetah-run", "--seeds", "4-2"), "--seeds"),
+        ((), "name an experiment"),
     ):
         r = run(*args)
         assert r.returncode == 2 and says in r.stderr
         assert r.stderr.startswith("error:") and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_status_without_names_gives_a_line_for_every_experiment():
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "benchmarks/run.py", "--status"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    files = sorted(p.stem for p in (ROOT / "benchmarks" / "experiments").glob("*.yaml"))
+    lines = r.stdout.splitlines()
+    assert r.returncode == 0 and r.stderr == ""
+    assert [line.split(" ")[0] for line in lines] == files
+    assert all(line.endswith(("(seeds)", "(runs)")) for line in lines)
 
 
 def test_a_seed_pauses_only_once_its_save_holds_the_evaluation_there(tmp_path):
