@@ -4,6 +4,7 @@ budgets) and the report's tables from seed files."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -451,6 +452,16 @@ def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
     assert "critic's mean Q 4.5e+06, far outside [0, 100]: diverged?" in lines[2]
     assert "critic" not in lines[3]
     assert lines[-1].startswith("  finished seeds took 30-30 min")
+    # a seed another process is running now (it holds the seed's lock) says so, saved or not
+    from mosim_ray.experiments.runner import seed_lock
+
+    with seed_lock(work / "arm" / "seed3", "arm seed 3"), seed_lock(work / "arm" / "seed1", "x"):
+        lines = status_lines(exp, seed_states(exp, [0, 1, 2, 3], results, work))
+    pid = os.getpid()
+    assert lines[0].endswith("1 not started (seeds); 2 running now")
+    assert lines[2].endswith(f"running now (pid {pid})") and "goes on" not in lines[2]
+    assert lines[4] == f"  seed 3: running now (pid {pid}), nothing saved yet"
+    assert "running" not in status_lines(exp, seed_states(exp, [3], results, work))[1]
 
 
 def test_paired_rows_are_seed_by_seed_differences_over_the_seeds_both_arms_have(tmp_path):

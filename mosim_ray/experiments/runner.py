@@ -152,6 +152,20 @@ def seed_lock(folder: Path, what: str) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def lock_holder(folder: Path) -> str | None:
+    """The pid of the process running the seed whose folder this is, now; None when none is."""
+    path = folder / LOCK
+    if not path.is_file():
+        return None
+    with open(path) as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return f.read().strip() or "unknown"
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return None
+
+
 def _run_seed(
     exp: Experiment,
     seed: int,

@@ -5,7 +5,8 @@
 Per seed (and grid value): finished (its last evaluation and wall time), on its way (the real
 steps of its last save, and whether its run is on this machine to go on from: a partial file
 whose run is elsewhere is replaced when the seed runs here, from the start), or not started;
-then what the finished seeds took, the figure to plan the rest by.
+whether a process is running it now; then what the finished seeds took, the figure to plan the
+rest by.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from mosim_ray.experiments.runner import RESULTS, WORK, partial_file, seed_file
+from mosim_ray.experiments.runner import RESULTS, WORK, lock_holder, partial_file, seed_file
 from mosim_ray.experiments.spec import Experiment
 from mosim_ray.runs import get_kind
 from mosim_ray.sac.critic_range import q_note
@@ -45,6 +46,8 @@ class SeedState:
     """the critic's mean Q at the last evaluation, where the run records it"""
     q_bounds: tuple[float, float] | None = None
     """the discounted returns the task's rewards allow, where the run records them"""
+    running: str | None = None
+    """the pid of the process running the seed now (it holds the seed's lock), else None"""
 
 
 def seed_states(
@@ -54,6 +57,7 @@ def seed_states(
     save = get_kind(exp.kind).save
     states = []
     for seed in seeds:
+        running = lock_holder(work / exp.name / f"seed{seed}")
         for value in exp.points:
             point = exp.point(value)
             run = work / exp.name / f"seed{seed}" / "run" / point
@@ -77,6 +81,7 @@ def seed_states(
                         segments,
                     )
                 )
+                continue
             elif partial.is_file():
                 data = json.loads(partial.read_text())
                 last = (data.get("curve") or [{}])[-1]
@@ -91,12 +96,12 @@ def seed_states(
                         run_here=here,
                         q_mean=last.get("q_mean"),
                         q_bounds=tuple(last["q_bounds"]) if "q_bounds" in last else None,
+                        running=running,
                     )
                 )
             else:  # a kind without partial files (a model's training) may still have saved
-                states.append(
-                    SeedState(seed, point, ON_ITS_WAY if here else NOT_STARTED, run_here=here)
-                )
+                state = ON_ITS_WAY if here else NOT_STARTED
+                states.append(SeedState(seed, point, state, run_here=here, running=running))
     return states
 
 
@@ -104,10 +109,12 @@ def status_lines(exp: Experiment, states: list[SeedState]) -> list[str]:
     """The experiment's state for a person: a summary line, a line per seed, what seeds took."""
     counts = {s: sum(x.state == s for x in states) for s in (FINISHED, ON_ITS_WAY, NOT_STARTED)}
     runs = "runs" if exp.grid else "seeds"
+    running = sum(x.running is not None for x in states)
     lines = [
         f"{exp.name} ({exp.kind}): "
         + ", ".join(f"{n} {s}" for s, n in counts.items())
         + f" ({runs})"
+        + (f"; {running} running now" if running else "")
     ]
     for x in states:
         where = f"seed {x.seed}" + (f", {x.point}" if x.point else "")
@@ -135,16 +142,19 @@ def _describe(x: SeedState) -> str:
             else ""
         )
         return f"finished at{steps}{figure}{took}" if steps else f"finished{took}"
+    now = f"running now (pid {x.running})"
     if x.state == ON_ITS_WAY:
         then = (
-            "its run is here: running the seed goes on from that save"
+            now
+            if x.running
+            else "its run is here: running the seed goes on from that save"
             if x.run_here
             else "its run is not on this machine: running the seed starts it again from the "
             "beginning and replaces the partial file"
         )
         saved = f", last save at{steps}{figure}" if steps else " (its kind writes no partial file)"
         return f"on its way{saved}; {then}"
-    return "not started"
+    return f"{now}, nothing saved yet" if x.running else "not started"
 
 
 def status(exp: Experiment, seeds: list[int], results: Path = RESULTS, work: Path = WORK) -> str:
