@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -398,7 +399,7 @@ def test_status_without_names_gives_a_line_for_every_experiment():
     lines = r.stdout.splitlines()
     assert r.returncode == 0 and r.stderr == ""
     assert [line.split(" ")[0] for line in lines] == files
-    assert all(line.endswith(("(seeds)", "(runs)")) for line in lines)
+    assert all(re.search(r"\((seeds|runs)\)(; \d+ running now)?$", line) for line in lines)
 
 
 def test_a_seed_pauses_only_once_its_save_holds_the_evaluation_there(tmp_path):
