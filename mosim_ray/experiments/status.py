@@ -81,7 +81,6 @@ def seed_states(
                         segments,
                     )
                 )
-                continue
             elif partial.is_file():
                 data = json.loads(partial.read_text())
                 last = (data.get("curve") or [{}])[-1]
