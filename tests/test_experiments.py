@@ -390,7 +390,6 @@ def test_the_runner_refuses_bad_input_in_one_line():
 
 
 def test_status_without_names_gives_a_line_for_every_experiment():
-    import subprocess
     import sys
 
     cmd = [sys.executable, "benchmarks/run.py", "--status"]
