@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         prediction_markdown,
         prediction_rows,
     )
+    from mosim_ray.experiments.report_published import published_markdown, published_rows
     from mosim_ray.experiments.report_speed import imagined_bound_markdown
     from mosim_ray.experiments.spec import load_experiment
     from mosim_ray.runs.names import folder_name
@@ -68,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = headline_rows(experiments)
     choosing = headline_rows(experiments, table="choosing")
     paired = paired_rows(experiments, rows)
-    wanted = {HEADLINE: headline_json(rows, paired)}
+    published = published_rows(rows)
+    wanted = {HEADLINE: headline_json(rows, paired, published)}
     table = headline_markdown(rows)
     for doc in DOCS:
         wanted[Path(doc)] = replace_between(Path(doc).read_text(), "headline", table)
@@ -77,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     wanted[Path("BENCHMARKS.md")] = replace_between(
         wanted[Path("BENCHMARKS.md")], "paired", paired_markdown(paired)
+    )
+    wanted[Path("BENCHMARKS.md")] = replace_between(
+        wanted[Path("BENCHMARKS.md")], "published", published_markdown(published)
     )
     prediction = prediction_rows(experiments)
     wanted[Path("BENCHMARKS.md")] = replace_between(

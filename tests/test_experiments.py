@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from mosim_ray.config import ConfigError
+from mosim_ray.experiments import reference
 from mosim_ray.experiments.report import (
     headline_markdown,
     headline_rows,
@@ -22,7 +23,7 @@ from mosim_ray.experiments.report import (
     value_at,
 )
 from mosim_ray.experiments.spec import Experiment, GridSpec, ReportSpec, fill, load_experiment
-from mosim_ray.experiments.stats import bootstrap_ci, iqm
+from mosim_ray.experiments.stats import bootstrap_ci, bootstrap_difference_ci, iqm
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,6 +36,44 @@ def test_iqm_and_bootstrap_on_known_values():
     assert 9.0 <= lo < 11.0 < hi <= 13.0
     assert bootstrap_ci(np.array([10.0, 12.0, 11.0])) == bootstrap_ci(np.array([10.0, 12.0, 11.0]))
     assert bootstrap_ci(np.array([5.0])) == (5.0, 5.0)
+
+
+def test_published_rows_resample_both_sides_seeds():
+    from mosim_ray.experiments.report_published import published_markdown, published_rows
+
+    folder = ROOT / "benchmarks/reference_curves"
+    theirs = reference.curves(folder)[("sac_pytorch_sac", "reacher-hard")][100000]
+
+    def row(per_seed, step=100000):
+        return {
+            "task": "reacher-hard",
+            "arm": "sac",
+            "real_steps": step,
+            "n_seeds": len(per_seed),
+            "per_seed": per_seed,
+            "mean": float(np.mean(per_seed)),
+        }
+
+    same, far, lone, nowhere = (
+        row(list(theirs)),
+        row([990.0] * 5),
+        row([500.0]),
+        row([1.0, 2.0], 25000),
+    )
+    out = published_rows([same, far, lone, nowhere], folder=folder)
+    # seeds equal to pytorch_sac's own: no difference, and an interval that holds 0
+    sac_same, best_same, sac_far, best_far = out
+    assert sac_same["published"] == "sac_pytorch_sac" and sac_same["difference"] == 0.0
+    assert sac_same["ci95"][0] < 0.0 < sac_same["ci95"][1]
+    assert best_same["published"] == "drq" and best_same["published_best_here"]
+    assert best_same["published_n_seeds"] == 10 and best_same["ci95"][1] < 0.0
+    # five seeds at 990 are above every published seed there: both intervals exclude 0
+    assert sac_far["ci95"][0] > 0.0 and best_far["ci95"][0] > 0.0
+    assert sac_far["ratio"] == pytest.approx(990.0 / np.mean(theirs), abs=1e-3)
+    assert "| sac | 100,000 | 3 |" in published_markdown(out)
+    assert bootstrap_difference_ci(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == (
+        bootstrap_difference_ci(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+    )
 
 
 def test_placeholders_and_bad_files(tmp_path):

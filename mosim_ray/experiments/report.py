@@ -250,5 +250,12 @@ def replace_between(text: str, name: str, body: str) -> str:
     return f"{head}{start}\n{body.rstrip()}\n{end}{tail}"
 
 
-def headline_json(rows: list[dict[str, Any]], paired: list[dict[str, Any]] = ()) -> str:
-    return json.dumps({"rows": rows, "paired": list(paired)}, indent=1) + "\n"
+def headline_json(
+    rows: list[dict[str, Any]],
+    paired: list[dict[str, Any]] = (),
+    published: list[dict[str, Any]] = (),
+) -> str:
+    return (
+        json.dumps({"rows": rows, "paired": list(paired), "published": list(published)}, indent=1)
+        + "\n"
+    )

@@ -63,3 +63,20 @@ class SeedSummary:
     @property
     def ci95(self) -> tuple[float, float]:
         return bootstrap_ci(np.array(self.per_seed))
+
+
+def bootstrap_difference_ci(
+    ours: np.ndarray, theirs: np.ndarray, level: float = 0.95, resamples: int = RESAMPLES
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``mean(ours) - mean(theirs)`` for two independent sets
+    of seeds: each side resampled with replacement on its own."""
+    a, b = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    if len(a) == 0 or len(b) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    diffs = a[rng.integers(0, len(a), size=(resamples, len(a)))].mean(1) - b[
+        rng.integers(0, len(b), size=(resamples, len(b)))
+    ].mean(1)
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.percentile(diffs, [tail, 100 - tail])
+    return float(lo), float(hi)
