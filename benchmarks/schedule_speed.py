@@ -59,7 +59,7 @@ RECIPE = {
 
 def floor_updates(seconds: float) -> float:
     import torch
-    from learner_speed import floor_updates_per_second
+    from sac_floor import floor_updates_per_second
 
     torch.set_num_threads(2)
     return floor_updates_per_second(17, 6, seconds)  # cheetah-run: obs 17, action 6
