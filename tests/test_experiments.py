@@ -332,6 +332,7 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     at = partial["saved_real_steps"]
     assert partial["complete"] is False and at >= 150 and missing_seeds(exp, [0], results) == [0]
     assert partial["curve"][-1]["real_steps"] >= 150
+    assert partial["seconds"]["policy_updates"] > 0  # where the seed's time went so far
     assert headline_rows([exp], results)[0]["unfinished"] == [0]  # counted at 120, unfinished
     assert run_seed(exp, 0, results=results, work=work, pause_at=150) == {}  # not run again
     # the same seed goes on to its end from that save
@@ -341,6 +342,7 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     assert saved == json.loads(json.dumps(data))
     assert saved["provenance"]["git"]["sha"] and saved["provenance"]["versions"]["torch"]
     assert set(saved["inputs"]) == {"data", "checkpoint"}
+    assert saved["seconds"]["policy_updates"] >= partial["seconds"]["policy_updates"]
     assert all(len(i["sha256"]) == 64 for i in saved["inputs"].values())
     assert saved["settings"]["seed"] == 0 and saved["settings"]["checkpoint"].endswith("model")
     steps = [p["real_steps"] for p in saved["curve"]]

@@ -7,7 +7,9 @@ seeds are skipped, built inputs are reused, and an unfinished run goes on from i
 finished run whose seed file is missing is left as it is, with a message.
 The seed file holds the provenance (git SHA and dirty flag, package versions, machine, command)
 of each process that ran a part of it (``segments``), the inputs' hashes, the wall time, the curve
-(real steps, starting data included, to real return) and the final figures. While a long seed
+(real steps, starting data included, to real return), the final figures and, where the run kind
+counts them, the run's seconds by activity (``seconds``: policy updates, model training, waiting,
+collection, evaluation, summed over its segments). While a long seed
 runs, ``benchmarks/results/<name>/partial/seed<N>.json`` holds its curve up to its last save
 (each evaluation there is final: a resumed run goes on after it); the seed file replaces it.
 """
@@ -273,6 +275,7 @@ def run_point(
         "final": curve[-1] if curve else {},
         "figures": kind.figures(result) if kind.figures else {},
         "result": str(out / "result.json"),
+        **({"seconds": result["seconds"]} if "seconds" in result else {}),
     }
     return data
 
@@ -302,9 +305,13 @@ def write_partial(
     progress = save / PROGRESS
     if not progress.is_file():
         return []
-    curve = get_kind(exp.kind).curve(json.loads(progress.read_text()))
+    summary = json.loads(progress.read_text())
+    curve = get_kind(exp.kind).curve(summary)
     saved = _saved_steps(progress)
-    write_json({**about, "complete": False, "saved_real_steps": saved, "curve": curve}, path)
+    spent = {"seconds": summary["seconds"]} if "seconds" in summary else {}
+    write_json(
+        {**about, "complete": False, "saved_real_steps": saved, "curve": curve, **spent}, path
+    )
     return curve
 
 
