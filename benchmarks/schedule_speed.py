@@ -42,6 +42,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from schedule_peers import control, sb3  # noqa: E402
 
 TASK = "cheetah-run"
 UPDATES_PER_REAL_STEP = 5
@@ -178,58 +179,6 @@ def warm_compile(data: str) -> float:
     return time.perf_counter() - start
 
 
-def control(real_steps: int, out: Path, dtype: str) -> dict[str, Any]:
-    from mosim_ray.config import replace_dotted
-    from mosim_ray.runs import get_kind
-
-    kind = get_kind("real_sac")
-    config = replace_dotted(
-        kind.config(task=TASK, env_steps=real_steps, learning_starts=256, threads=2),
-        {
-            "overrides.training_intensity": UPDATES_PER_REAL_STEP * BATCH,
-            "overrides.network_dtype": dtype,
-            "eval.every": 10**9,
-        },
-    )
-    result = kind.run(config, out)
-    updates = (result["env_steps"] - 256) * UPDATES_PER_REAL_STEP
-    return {
-        "env_steps": result["env_steps"],
-        "wall_s": result["wall_s"],
-        "updates_per_s": updates / result["wall_s"],
-    }
-
-
-def sb3(real_steps: int) -> dict[str, Any] | None:
-    try:
-        from stable_baselines3 import SAC
-    except ImportError:
-        return None
-    import torch
-
-    from mosim_ray.envs.real import RealEnv
-
-    torch.set_num_threads(2)
-    model = SAC(
-        "MlpPolicy",
-        RealEnv(TASK),
-        policy_kwargs={"net_arch": [256, 256]},
-        batch_size=BATCH,
-        train_freq=1,
-        gradient_steps=UPDATES_PER_REAL_STEP,
-        learning_starts=256,
-        buffer_size=1_000_000,
-        device="cpu",
-        seed=0,
-        verbose=0,
-    )
-    start = time.perf_counter()
-    model.learn(total_timesteps=real_steps)
-    wall = time.perf_counter() - start
-    updates = (real_steps - 256) * UPDATES_PER_REAL_STEP
-    return {"env_steps": real_steps, "wall_s": wall, "updates_per_s": updates / wall}
-
-
 def main(argv: list[str] | None = None) -> int:
     from mosim_ray.sac.forward import NETWORK_DTYPES
 
@@ -286,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         "on_policy_serial": on_policy(
             steps, data, work / "serial", overlap=False, dtype=dtype, trainer_compile=tc
         ),
-        "control": control(steps, work / "control", dtype),
-        "sb3": sb3(steps),
+        "control": control(TASK, steps, UPDATES_PER_REAL_STEP, BATCH, work / "control", dtype),
+        "sb3": sb3(TASK, steps, UPDATES_PER_REAL_STEP, BATCH),
     }
     floor_after = floor_updates(floor_s)
     floor = (floor_before + floor_after) / 2
