@@ -6,7 +6,8 @@
 Reads every experiment (``benchmarks/experiments/*.yaml``) and its seed files
 (``benchmarks/results/<name>/seed<N>.json``), and writes between markers in BENCHMARKS.md and
 README.md (``<!-- report:headline -->`` ... ``<!-- /report:headline -->``), the rows to
-``benchmarks/results/headline.json`` and one plot per task (``headline_<task>.png``, ``gym:`` as ``gym_``).
+``benchmarks/results/headline.json`` one plot per task (``headline_<task>.png``, ``gym:`` as ``gym_``) and the horizon sweep's
+(``horizon.png``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ BENCHMARK_TABLES = {
 }
 """BENCHMARKS.md's marker -> the prediction benchmarks it tabulates (``pipelines/benchmark.py``)"""
 IMAGINED_BOUND = Path("benchmarks/results/imagined_bound.json")
+HORIZON_PLOT = Path("benchmarks/results/horizon.png")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         paired_rows,
         replace_between,
     )
-    from mosim_ray.experiments.report_plot import plot_task
+    from mosim_ray.experiments.report_plot import plot_horizon, plot_task
     from mosim_ray.experiments.report_prediction import (
         benchmark_markdown,
         generalisation_markdown,
@@ -91,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     wanted[Path("BENCHMARKS.md")] = replace_between(
         wanted[Path("BENCHMARKS.md")], "paper", paper_markdown(paper, PAPER_FIGURES)
     )
+    horizon = horizon_rows(experiments)
     wanted[Path("BENCHMARKS.md")] = replace_between(
-        wanted[Path("BENCHMARKS.md")], "horizon", horizon_markdown(horizon_rows(experiments))
+        wanted[Path("BENCHMARKS.md")], "horizon", horizon_markdown(horizon)
     )
     wanted[Path("BENCHMARKS.md")] = replace_between(
         wanted[Path("BENCHMARKS.md")],
@@ -124,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     for task in sorted({r["task"] for r in rows if r["n_seeds"]}):
         name = folder_name(task)  # gym:Hopper-v5 -> gym_Hopper-v5: no colon in a file name
         plot_task(task, experiments, Path(f"benchmarks/results/headline_{name}.png"))
+    plot_horizon(horizon, HORIZON_PLOT)
     print(f"{len(rows)} rows; rewrote {', '.join(stale) or 'nothing'}")
     return 0
 

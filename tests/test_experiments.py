@@ -606,3 +606,29 @@ def test_an_arms_curve_says_how_many_seeds_each_count_holds():
     assert [p["n"] for p in points] == [2, 2, 2, 1]
     assert points[1]["mean"] == 15.0 and points[1]["lo"] <= 15.0 <= points[1]["hi"]
     assert points[3]["mean"] == points[3]["lo"] == points[3]["hi"] == 90.0
+
+
+def test_the_horizon_plot_draws_only_points_with_seeds(tmp_path):
+    from mosim_ray.experiments.report_plot import plot_horizon
+
+    def row(value, per_seed):
+        n = len(per_seed)
+        mean = sum(per_seed) / n if n else None
+        return {
+            "task": "reacher-easy",
+            "arm": "zero_shot",
+            "value": value,
+            "real_steps": 20000 if n else None,
+            "n_seeds": n,
+            "per_seed": per_seed,
+            "mean": mean,
+            "ci95": [min(per_seed), max(per_seed)] if n else [None, None],
+            "paper": {"needed": 30, "reached": 30},
+        }
+
+    empty = tmp_path / "empty.png"
+    plot_horizon([row(10, [])], empty)
+    assert not empty.exists()  # nothing run yet: no empty figure
+    drawn = tmp_path / "horizon.png"
+    plot_horizon([row(10, [300.0, 400.0]), row(30, []), row(100, [800.0])], drawn)
+    assert drawn.stat().st_size > 10_000

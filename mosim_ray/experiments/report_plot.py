@@ -118,3 +118,57 @@ def plot_task(
     fig.tight_layout()
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def plot_horizon(rows: list[dict[str, Any]], path: Path) -> None:
+    """The horizon sweep, a panel per task: each seed's final real return and the mean with its
+    95% interval against the imagined time limit (log scale), the paper's Table 7 time limits as
+    vertical lines and the published methods' figures at the same real steps as horizontal ones."""
+    from mosim_ray.eval.plots import _pyplot
+
+    plt = _pyplot()
+    tasks = sorted({r["task"] for r in rows if r["n_seeds"]})
+    if not tasks:
+        return
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5.2 * len(tasks), 3.8), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        mine = [r for r in rows if r["task"] == task and r["n_seeds"]]
+        for r in mine:
+            ax.plot([r["value"]] * r["n_seeds"], r["per_seed"], "o", ms=4, alpha=0.4, color="C0")
+        ax.errorbar(
+            [r["value"] for r in mine],
+            [r["mean"] for r in mine],
+            yerr=[
+                [r["mean"] - r["ci95"][0] for r in mine],
+                [r["ci95"][1] - r["mean"] for r in mine],
+            ],
+            fmt="s-",
+            ms=5,
+            capsize=3,
+            color="C0",
+            label=f"{mine[0]['arm']}: mean, 95% CI (dots: seeds)",
+        )
+        for (name, value), style in zip(mine[0]["paper"].items(), ("--", "-.")):
+            ax.axvline(
+                value, ls=style, color="grey", lw=1, label=f"paper, Table 7: {name} {value:g}"
+            )
+        steps = mine[0]["real_steps"]
+        for i, a in enumerate(reference.published(task, steps)):
+            ax.axhline(
+                a.mean,
+                ls=":",
+                lw=1,
+                color=f"C{i + 1}",
+                label=f"{reference.NAMES.get(a.method, a.method)} at {steps:,} real steps",
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("imagined episode time limit (steps)")
+        ax.set_ylabel(f"real return at {steps:,} real steps")
+        counts = sorted({r["n_seeds"] for r in mine})
+        seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        ax.set_title(f"{task}: {seeds} seeds a point")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
