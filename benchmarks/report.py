@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from mosim_ray.experiments.report_published import published_markdown, published_rows
     from mosim_ray.experiments.report_speed import imagined_bound_markdown
+    from mosim_ray.experiments.report_time import seed_time_markdown, seed_time_rows
     from mosim_ray.experiments.spec import load_experiment
     from mosim_ray.runs.names import folder_name
 
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         wanted[Path("BENCHMARKS.md")],
         "generalisation",
         generalisation_markdown(generalisation_rows(experiments), GENERALISATION_FIGURES),
+    )
+    wanted[Path("BENCHMARKS.md")] = replace_between(
+        wanted[Path("BENCHMARKS.md")], "seed_time", seed_time_markdown(seed_time_rows(experiments))
     )
     for marker, pattern in BENCHMARK_TABLES.items():
         results = [json.loads(f.read_text()) for f in sorted(Path().glob(pattern))]

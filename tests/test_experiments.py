@@ -333,6 +333,8 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     assert partial["complete"] is False and at >= 150 and missing_seeds(exp, [0], results) == [0]
     assert partial["curve"][-1]["real_steps"] >= 150
     assert partial["seconds"]["policy_updates"] > 0  # where the seed's time went so far
+    assert partial["seconds"]["wall"] > partial["seconds"]["policy_updates"]
+    assert partial["saved_at"].startswith("20")  # when: a stalled seed shows
     assert headline_rows([exp], results)[0]["unfinished"] == [0]  # counted at 120, unfinished
     assert run_seed(exp, 0, results=results, work=work, pause_at=150) == {}  # not run again
     # the same seed goes on to its end from that save
@@ -632,3 +634,27 @@ def test_the_horizon_plot_draws_only_points_with_seeds(tmp_path):
     drawn = tmp_path / "horizon.png"
     plot_horizon([row(10, [300.0, 400.0]), row(30, []), row(100, [800.0])], drawn)
     assert drawn.stat().st_size > 10_000
+
+
+def test_where_a_seeds_time_went_is_tabled_from_its_seconds(tmp_path):
+    from mosim_ray.experiments.report_time import seed_time_markdown, seed_time_rows
+
+    exp = Experiment(name="arm", kind="on_policy", run={}, seeds=(0, 1))
+    exps = [exp, Experiment(name="old", kind="on_policy", run={}, seeds=(0,))]
+    _seed_file(tmp_path, "arm", 0, [(10000, 1.0), (40000, 2.0)])
+    _seed_file(tmp_path, "arm", 1, [(10000, 1.0), (40000, 2.0)])
+    _seed_file(tmp_path, "old", 0, [(10000, 1.0)])  # no seconds recorded: no row
+    for seed, wall in ((0, 3000.0), (1, 2000.0)):
+        path = tmp_path / "arm" / f"seed{seed}.json"
+        seconds = {"policy_updates": 1500.0, "model_training": 2500.0, "waiting": 100.0}
+        seconds |= {"evaluation": 200.0, "wall": wall, "driver_cpu": 2400.0, "trainer_cpu": 2600.0}
+        path.write_text(json.dumps({**json.loads(path.read_text()), "seconds": seconds}))
+    (row,) = seed_time_rows(exps, tmp_path)
+    assert row["seeds"] == [0, 1] and row["real_steps"] == 30000 and row["wall"] == 2500.0
+    # the trainer's training runs beside the driver: not part of what the driver timed
+    assert row["untimed"] == 2500.0 - 1800.0 and row["saving"] is None
+    assert row["real_steps_per_s"] == pytest.approx((10.0 + 15.0) / 2)
+    assert row["driver_cpu"] == 2400.0
+    assert "| `arm` | 0,1 | 30,000 | 2,500 | 1,500 | 2,500 | 100 | n/a |" in seed_time_markdown(
+        [row]
+    )

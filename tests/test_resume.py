@@ -93,6 +93,16 @@ def test_on_policy_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tm
     assert resumed["trainer_real_steps"] == 3 * 40 + resumed["real_steps"]  # none lost or twice
     assert [p["real_steps"] for p in resumed["curve"]] == [p["real_steps"] for p in whole["curve"]]
     assert_last_save_holds_a_prefix(tmp_path / "resumed", resumed, "real_steps")
+    # where the time went: the saved wall seconds plus the resumed process's; the activities the
+    # driver times (the trainer's own training aside: it overlaps them) fit inside the wall time
+    saved = json.loads((tmp_path / "resumed" / "checkpoint" / "progress.json").read_text())
+    assert saved["saved_at"].startswith("20")
+    s = resumed["seconds"]
+    assert s["wall"] > saved["seconds"]["wall"] > 0
+    assert s["saving"] >= saved["seconds"]["saving"] > 0
+    assert s["driver_cpu"] > 0 and s["trainer_cpu"] > 0
+    timed = sum(v for k, v in s.items() if k not in ("wall", "driver_cpu", "trainer_cpu"))
+    assert timed - s["model_training"] <= s["wall"]
 
 
 def test_zero_shot_resumes_with_the_counts_of_an_uninterrupted_run(ray_local, tmp_path):

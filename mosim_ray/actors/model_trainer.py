@@ -74,6 +74,7 @@ class _TrainerProcess(ModelTrainer):
             "updates": self.updates,
             "real_steps": self.num_steps,
             "episodes": sorted(self.episodes),
+            "cpu_seconds": time.process_time(),  # this process's, all its threads
         }
 
 

@@ -308,7 +308,7 @@ def write_partial(
     summary = json.loads(progress.read_text())
     curve = get_kind(exp.kind).curve(summary)
     saved = _saved_steps(progress)
-    spent = {"seconds": summary["seconds"]} if "seconds" in summary else {}
+    spent = {k: summary[k] for k in ("seconds", "saved_at") if k in summary}
     write_json(
         {**about, "complete": False, "saved_real_steps": saved, "curve": curve, **spent}, path
     )

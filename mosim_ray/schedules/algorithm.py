@@ -7,13 +7,12 @@
     algo.train()
 
 It is :class:`FastSAC` (RLlib's SAC losses and networks, our fast replay path) whose
-``training_step`` runs one of the paper's schedules (``few_shot.FewShot``,
-``on_policy.OnPolicy``: strategy objects behind one interface) around two Ray actors it owns: a
-``ModelTrainerActor`` (the world model, its optimizer and the real dataset; restarts resume from
-its checkpoint) and a ``ModelStore`` (versioned weights and real reset states; env runners pull
-both when the version grows, never per step).
-
-Every count a sample-efficiency claim needs is in ``result["mosim"]`` (``counts.Counts``).
+``training_step`` runs one of the paper's schedules (``few_shot.FewShot``, ``on_policy.OnPolicy``:
+strategy objects behind one interface) around two Ray actors it owns: a ``ModelTrainerActor``
+(the world model, its optimizer and the real dataset; restarts resume from its checkpoint) and a
+``ModelStore`` (versioned weights and real reset states; env runners pull both when the version
+grows, never per step). Every count a sample-efficiency claim needs is in ``result["mosim"]``
+(``counts.Counts``), where its time went in the summary's ``seconds`` (``counts.Seconds``).
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ from mosim_ray.sac.algorithm import FastSAC
 from mosim_ray.sac.critic_range import divergence_message, far_outside, return_bounds
 from mosim_ray.sac.evaluation import RealEvaluator
 from mosim_ray.schedules.config import MoSimSACConfig
-from mosim_ray.schedules.counts import Counts, Seconds
+from mosim_ray.schedules.counts import Counts, RunClock, Seconds
 from mosim_ray.schedules.few_shot import FewShot
 from mosim_ray.schedules.model_link import ModelLink
 from mosim_ray.schedules.on_policy import OnPolicy
@@ -110,7 +109,7 @@ class MoSimSAC(FastSAC):
         self.model = ModelLink(s, self._names, self.placement.trainer_options, self.seed, work)
         self.wait_placed([self.model.trainer.node_id.remote()], "model trainer")
         self.model.start()
-        self.counts, self.seconds = Counts(), Seconds()
+        self.counts, self.seconds, self.clock = Counts(), Seconds(), RunClock()
         self.curve: list[dict[str, Any]] = []
         self.density_fits: list[dict[str, float]] = []
         if s.penalty.refit_every and not s.penalty.density:
@@ -216,8 +215,7 @@ class MoSimSAC(FastSAC):
 
     def finish(self) -> None:
         """End of a run: what the schedule still holds to the trainer, the update in flight
-        confirmed, and a last evaluation unless one was made at this real-step count (a count has
-        one figure: the evaluation there)."""
+        confirmed, and a last evaluation unless this real-step count has one (its one figure)."""
         self.schedule.finish(self)
         self.confirm_model()
         if not self.curve or self.curve[-1]["real_steps"] != self.counts.real_steps:
@@ -227,6 +225,7 @@ class MoSimSAC(FastSAC):
         start = time.perf_counter()
         res = self._evaluator(self)
         self.seconds.evaluation += time.perf_counter() - start
+        self.clock.tick(self.seconds)
         self._last_eval = {"real_return_mean": res.mean, "real_return_std": res.std}
         every = self.mosim.eval.every  # the next multiple, as saves go: a save there holds it
         self._next_eval = (self.counts.real_steps // every + 1) * every
@@ -308,6 +307,7 @@ class MoSimSAC(FastSAC):
     def summary(self) -> dict[str, Any]:
         """Counts, last evaluation, time by activity and the curve (for the run's result JSON)."""
         held = self.model.state()
+        self.clock.tick(self.seconds, held["cpu_seconds"])
         return {
             "task": self.mosim.task,
             "schedule": self.mosim.schedule,

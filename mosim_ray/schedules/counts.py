@@ -3,6 +3,7 @@ claim rests on, carried in checkpoints and written to every result."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
 
@@ -51,6 +52,17 @@ class Seconds:
     policy_updates: float = 0.0
     evaluation: float = 0.0
     density_fitting: float = 0.0
+    saving: float = 0.0
+    """writing the run's saves (checkpoints)"""
+    wall: float = 0.0
+    """the run's wall seconds behind its counts: every process's life from its set-up on
+    (start-up and resumes included), less the work after a save that a resume took again. What
+    the activities above leave of it went untimed: RLlib's per-iteration work, the driver's calls
+    to the trainer, start-up"""
+    driver_cpu: float = 0.0
+    """CPU seconds of the driver process over the same span (all its threads)"""
+    trainer_cpu: float = 0.0
+    """CPU seconds of the model trainer's process (each process it had), up to the last summary"""
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -58,3 +70,34 @@ class Seconds:
     def update(self, values: dict[str, float]) -> None:
         for key, value in values.items():
             setattr(self, key, value)
+
+    def resume_from(self, saved: dict[str, float]) -> None:
+        """The saved run's seconds, plus what this process spent before restoring them: its
+        start-up and set-up evaluation are a resume's cost (saves from before a field existed
+        count it as 0)."""
+        for key, spent in self.as_dict().items():
+            base = saved.get(key, 0.0)
+            setattr(self, key, base + spent if key in _RESUME_COSTS else base)
+
+
+_RESUME_COSTS = frozenset({"wall", "driver_cpu", "trainer_cpu", "evaluation"})
+
+
+class RunClock:
+    """Adds the wall and driver CPU seconds since its last tick to a ``Seconds``, and the
+    trainer's CPU seconds from the process totals it reports (a restarted trainer's count
+    starts again from 0)."""
+
+    def __init__(self) -> None:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        self._trainer_seen = 0.0
+
+    def tick(self, seconds: Seconds, trainer_cpu: float | None = None) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        seconds.wall += wall - self._wall
+        seconds.driver_cpu += cpu - self._cpu
+        self._wall, self._cpu = wall, cpu
+        if trainer_cpu is not None:
+            restarted = trainer_cpu < self._trainer_seen
+            seconds.trainer_cpu += trainer_cpu - (0.0 if restarted else self._trainer_seen)
+            self._trainer_seen = trainer_cpu

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +48,7 @@ def run_state(algo: MoSimSAC) -> dict[str, Any]:
 
 def set_run_state(algo: MoSimSAC, state: dict[str, Any]) -> None:
     algo.counts.update(state["counts"])
-    algo.seconds.update(state["seconds"])
+    algo.seconds.resume_from(state["seconds"])
     algo.curve = list(state["curve"])
     if algo.curve:  # the next evaluation at the next multiple past the last, not at once
         algo._last_eval = {k: algo.curve[-1][k] for k in ("real_return_mean", "real_return_std")}
@@ -69,11 +71,17 @@ def save_run(algo: MoSimSAC, path: str | Path) -> Path:
     tmp = path.with_name(path.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
-    algo.confirm_model()
+    algo.confirm_model()  # its wait is the waiting's, not the save's
+    start = time.perf_counter()
     algo.schedule.before_save(algo)
     algo.model.snapshot(tmp / TRAINER)
+    algo.seconds.saving += time.perf_counter() - start
+    # the summary first: its seconds are the saved state's, what a resume starts from
+    summary = {**algo.summary(), "saved_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    start = time.perf_counter()
     algo.save_to_path(str(tmp.resolve()))
-    (tmp / PROGRESS).write_text(json.dumps(algo.summary(), default=str))
+    algo.seconds.saving += time.perf_counter() - start  # RLlib's part: in the next save's
+    (tmp / PROGRESS).write_text(json.dumps(summary, default=str))
     if path.exists():
         shutil.rmtree(path)
     tmp.replace(path)
