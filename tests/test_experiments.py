@@ -475,6 +475,7 @@ def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
     data = json.loads(partial.read_text())
     data["curve"][-1]["q_mean"] = 4.5e6  # a diverged critic, as its run recorded it
     data["curve"][-1]["q_bounds"] = [0.0, 100.0]
+    data["saved_at"] = "2026-12-03T08:14:59+00:00"
     partial.write_text(json.dumps(data))
     (work / "arm" / "seed1" / "run" / "checkpoint").mkdir(parents=True)
     _seed_file(results, "arm", 2, [(20000, 80.0)], partial=True)  # its run is elsewhere
@@ -494,6 +495,8 @@ def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
     assert "goes on from that save" in lines[2] and "starts it again" in lines[3]
     assert "critic's mean Q 4.5e+06, far outside [0, 100]: diverged?" in lines[2]
     assert "critic" not in lines[3]
+    assert "last save at 20,000 real steps (2026-12-03 08:14 UTC)" in lines[2]
+    assert "UTC" not in lines[3]  # a partial file from before saves were stamped
     assert lines[-1].startswith("  finished seeds took 30-30 min")
     # a seed another process is running now (it holds the seed's lock) says so, saved or not
     from mosim_ray.experiments.runner import seed_lock

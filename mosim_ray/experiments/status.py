@@ -48,6 +48,8 @@ class SeedState:
     """the discounted returns the task's rewards allow, where the run records them"""
     running: str | None = None
     """the pid of the process running the seed now (it holds the seed's lock), else None"""
+    saved_at: str | None = None
+    """when its last save was written (UTC, ISO 8601), where the run records it"""
 
 
 def seed_states(
@@ -96,6 +98,7 @@ def seed_states(
                         q_mean=last.get("q_mean"),
                         q_bounds=tuple(last["q_bounds"]) if "q_bounds" in last else None,
                         running=running,
+                        saved_at=data.get("saved_at"),
                     )
                 )
             else:  # a kind without partial files (a model's training) may still have saved
@@ -151,7 +154,12 @@ def _describe(x: SeedState) -> str:
             else "its run is not on this machine: running the seed starts it again from the "
             "beginning and replaces the partial file"
         )
-        saved = f", last save at{steps}{figure}" if steps else " (its kind writes no partial file)"
+        when = f" ({x.saved_at.replace('T', ' ')[:16]} UTC)" if x.saved_at else ""
+        saved = (
+            f", last save at{steps}{when}{figure}"
+            if steps
+            else " (its kind writes no partial file)"
+        )
         return f"on its way{saved}; {then}"
     return f"{now}, nothing saved yet" if x.running else "not started"
 
