@@ -4,6 +4,7 @@ budgets) and the report's tables from seed files."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -658,6 +659,13 @@ def test_where_a_seeds_time_went_is_tabled_from_its_seconds(tmp_path):
     assert row["untimed"] == 2500.0 - 1800.0 and row["saving"] is None
     assert row["real_steps_per_s"] == pytest.approx((10.0 + 15.0) / 2)
     assert row["driver_cpu"] == 2400.0
-    assert "| `arm` | 0,1 | 30,000 | 2,500 | 1,500 | 2,500 | 100 | n/a |" in seed_time_markdown(
-        [row]
-    )
+    table = seed_time_markdown([row])
+    assert "| `arm` | 0,1 | 30,000 | 2,500 | 1,500 | 2,500 | 100 | n/a |" in table
+    # resumed from a save made before runs kept a clock: its wall is unknown, not short
+    path = tmp_path / "arm" / "seed1.json"
+    data = json.loads(path.read_text())
+    data["seconds"]["wall"], data["segments"], data["wall_s"] = math.nan, [{}, {}], 900.0
+    path.write_text(json.dumps(data))
+    (resumed,) = seed_time_rows(exps, tmp_path)
+    assert resumed["wall"] is None and resumed["untimed"] is None
+    assert resumed["policy_updates"] == 1500.0

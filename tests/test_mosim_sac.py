@@ -293,11 +293,12 @@ def test_a_runs_seconds_carry_over_a_resume_and_a_restarted_trainer():
     from mosim_ray.schedules.counts import RunClock, Seconds
 
     spent = Seconds(policy_updates=1.0, wall=2.0, evaluation=0.5)  # this process, before restoring
-    spent.resume_from({"policy_updates": 10.0, "wall": 20.0, "evaluation": 3.0})
+    spent.resume_from({"policy_updates": 10.0, "wall": 20.0, "evaluation": 3.0, "saving": 1.0})
     assert (spent.policy_updates, spent.wall, spent.evaluation) == (10.0, 22.0, 3.5)
-    assert spent.trainer_cpu == 0.0  # a save from before the field existed
+    assert math.isnan(spent.trainer_cpu)  # a save from before its clock: unknown, not 0
+    assert spent.density_fitting == 0.0
     clock, seconds = RunClock(), Seconds()
-    clock.tick(seconds, trainer_cpu=5.0)
-    clock.tick(seconds, trainer_cpu=7.0)
-    clock.tick(seconds, trainer_cpu=1.5)  # Ray restarted the trainer: its count began again
-    assert seconds.trainer_cpu == 8.5 and seconds.wall > 0 and seconds.driver_cpu >= 0
+    clock.tick(seconds, (11, 5.0))
+    clock.tick(seconds, (11, 7.0))
+    clock.tick(seconds, (12, 9.5))  # Ray restarted the trainer: a new process, counting anew
+    assert seconds.trainer_cpu == 16.5 and seconds.wall > 0 and seconds.driver_cpu >= 0

@@ -7,6 +7,7 @@ published version and the version seen by env runners never goes backwards.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -74,6 +75,7 @@ class _TrainerProcess(ModelTrainer):
             "updates": self.updates,
             "real_steps": self.num_steps,
             "episodes": sorted(self.episodes),
+            "pid": os.getpid(),  # a restarted trainer is a new process, its CPU count anew
             "cpu_seconds": time.process_time(),  # this process's, all its threads
         }
 

@@ -3,6 +3,7 @@ finished seed files carry them (BENCHMARKS.md, ``<!-- report:seed_time -->``).""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ ACTIVITIES = (
     "imagined_steps",
     "real_collection",
     "evaluation",
+    "density_fitting",
     "saving",
 )
 """the columns, as ``counts.Seconds`` names them"""
@@ -30,7 +32,7 @@ def seed_wall(data: dict[str, Any]) -> float | None:
     """A seed's wall seconds: its run's own count over every process it had where recorded,
     else the one process's time (its inputs' building included), None when it had several."""
     wall = data["seconds"].get("wall")
-    if wall:
+    if wall is not None and math.isfinite(wall) and wall > 0:
         return float(wall)
     return float(data["wall_s"]) if len(data.get("segments", [])) == 1 else None
 
@@ -68,8 +70,9 @@ def seed_time_rows(experiments: list[Experiment], results: Path = RESULTS) -> li
 
 
 def _mean(values: list[float | None]) -> float | None:
-    """The mean of the values, None unless every seed has one."""
-    if not values or any(v is None for v in values):
+    """The mean of the values, None unless every seed has one (NaN: a resume of a save from
+    before its clock existed)."""
+    if not values or any(v is None or not math.isfinite(v) for v in values):
         return None
     return float(np.mean(values))
 

@@ -103,13 +103,13 @@ class MoSimSAC(FastSAC):
     # --- set-up --------------------------------------------------------------------------------
     def setup(self, config: Any) -> None:
         s: MoSimSettings = self.config.settings
+        self.counts, self.seconds, self.clock = Counts(), Seconds(), RunClock()
         self.mosim = s
         self.seed = int(self.config.seed or 0)
         work = Path(s.work_dir or Path(self.logdir) / "mosim_trainer")
         self.model = ModelLink(s, self._names, self.placement.trainer_options, self.seed, work)
         self.wait_placed([self.model.trainer.node_id.remote()], "model trainer")
         self.model.start()
-        self.counts, self.seconds, self.clock = Counts(), Seconds(), RunClock()
         self.curve: list[dict[str, Any]] = []
         self.density_fits: list[dict[str, float]] = []
         if s.penalty.refit_every and not s.penalty.density:
@@ -271,11 +271,9 @@ class MoSimSAC(FastSAC):
             self._versions_asked = now
             versions = self.schedule.runner_versions(self)
         if versions:  # none while RLlib replaces a failed env runner
-            self.runner_versions.append(min(versions))
-            self._versions = {
-                "env_runner_version_min": min(versions),
-                "env_runner_version_max": max(versions),
-            }
+            lo, hi = min(versions), max(versions)
+            self.runner_versions.append(lo)
+            self._versions = {"env_runner_version_min": lo, "env_runner_version_max": hi}
         values = {
             **self.counts.as_dict(),
             **self._last_eval,
@@ -284,6 +282,7 @@ class MoSimSAC(FastSAC):
         }
         for key, value in values.items():
             self.metrics.log_value((MOSIM, key), value, window=1)
+        self.clock.tick(self.seconds)
         for key, value in self.seconds.as_dict().items():
             self.metrics.log_value((MOSIM, "seconds", key), value, window=1)
 
@@ -307,7 +306,7 @@ class MoSimSAC(FastSAC):
     def summary(self) -> dict[str, Any]:
         """Counts, last evaluation, time by activity and the curve (for the run's result JSON)."""
         held = self.model.state()
-        self.clock.tick(self.seconds, held["cpu_seconds"])
+        self.clock.tick(self.seconds, (held["pid"], held["cpu_seconds"]))
         return {
             "task": self.mosim.task,
             "schedule": self.mosim.schedule,

@@ -3,6 +3,7 @@ claim rests on, carried in checkpoints and written to every result."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass
 
@@ -73,31 +74,33 @@ class Seconds:
 
     def resume_from(self, saved: dict[str, float]) -> None:
         """The saved run's seconds, plus what this process spent before restoring them: its
-        start-up and set-up evaluation are a resume's cost (saves from before a field existed
-        count it as 0)."""
+        set-up (evaluation, density fit) is a resume's cost. A save from before a clock existed
+        leaves it NaN (unknown), an activity 0."""
         for key, spent in self.as_dict().items():
-            base = saved.get(key, 0.0)
+            base = saved.get(key, math.nan if key in _CLOCKS else 0.0)
             setattr(self, key, base + spent if key in _RESUME_COSTS else base)
 
 
-_RESUME_COSTS = frozenset({"wall", "driver_cpu", "trainer_cpu", "evaluation"})
+_CLOCKS = frozenset({"wall", "driver_cpu", "trainer_cpu"})
+_RESUME_COSTS = _CLOCKS | {"evaluation", "density_fitting"}
 
 
 class RunClock:
     """Adds the wall and driver CPU seconds since its last tick to a ``Seconds``, and the
-    trainer's CPU seconds from the process totals it reports (a restarted trainer's count
-    starts again from 0)."""
+    trainer's CPU seconds from the process totals it reports with its pid (a restarted trainer
+    is a new process whose count starts again from 0)."""
 
     def __init__(self) -> None:
         self._wall, self._cpu = time.perf_counter(), time.process_time()
-        self._trainer_seen = 0.0
+        self._trainer_seen: tuple[int | None, float] = (None, 0.0)
 
-    def tick(self, seconds: Seconds, trainer_cpu: float | None = None) -> None:
+    def tick(self, seconds: Seconds, trainer: tuple[int, float] | None = None) -> None:
+        """``trainer``: the trainer process's (pid, CPU seconds since it started), if asked."""
         wall, cpu = time.perf_counter(), time.process_time()
         seconds.wall += wall - self._wall
         seconds.driver_cpu += cpu - self._cpu
         self._wall, self._cpu = wall, cpu
-        if trainer_cpu is not None:
-            restarted = trainer_cpu < self._trainer_seen
-            seconds.trainer_cpu += trainer_cpu - (0.0 if restarted else self._trainer_seen)
-            self._trainer_seen = trainer_cpu
+        if trainer is not None:
+            pid, seen = self._trainer_seen
+            seconds.trainer_cpu += trainer[1] - (seen if trainer[0] == pid else 0.0)
+            self._trainer_seen = trainer

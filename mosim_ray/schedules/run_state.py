@@ -32,6 +32,7 @@ PROGRESS = "progress.json"
 
 def run_state(algo: MoSimSAC) -> dict[str, Any]:
     """Everything of ours a resumed run needs (RLlib's state comes beside it)."""
+    algo.clock.tick(algo.seconds)
     return {
         "counts": algo.counts.as_dict(),
         "seconds": algo.seconds.as_dict(),
@@ -76,10 +77,10 @@ def save_run(algo: MoSimSAC, path: str | Path) -> Path:
     algo.schedule.before_save(algo)
     algo.model.snapshot(tmp / TRAINER)
     algo.seconds.saving += time.perf_counter() - start
-    # the summary first: its seconds are the saved state's, what a resume starts from
     summary = {**algo.summary(), "saved_at": datetime.now(UTC).isoformat(timespec="seconds")}
     start = time.perf_counter()
     algo.save_to_path(str(tmp.resolve()))
+    summary["seconds"] = algo.seconds.as_dict()  # the saved state's: what a resume starts from
     algo.seconds.saving += time.perf_counter() - start  # RLlib's part: in the next save's
     (tmp / PROGRESS).write_text(json.dumps(summary, default=str))
     if path.exists():
