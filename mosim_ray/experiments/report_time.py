@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from mosim_ray.experiments.report import fmt
 from mosim_ray.experiments.runner import RESULTS, load_seed_files
 from mosim_ray.experiments.spec import Experiment
 
@@ -77,10 +78,6 @@ def _mean(values: list[float | None]) -> float | None:
     return float(np.mean(values))
 
 
-def _s(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:,.0f}"
-
-
 def seed_time_markdown(rows: list[dict[str, Any]]) -> str:
     """The rows as a Markdown table, seconds per seed (means over its seeds)."""
     head = ["experiment", "seeds", "real steps run", "wall s", *ACTIVITIES, "untimed"]
@@ -89,9 +86,8 @@ def seed_time_markdown(rows: list[dict[str, Any]]) -> str:
     lines.append("|---|---|" + "---:|" * (len(head) - 2))
     for r in rows:
         cells = [f"`{r['experiment']}`", ",".join(map(str, r["seeds"])), f"{r['real_steps']:,.0f}"]
-        cells += [_s(r["wall"]), *(_s(r[a]) for a in ACTIVITIES), _s(r["untimed"])]
-        rate = r["real_steps_per_s"]
-        cells += ["n/a" if rate is None else f"{rate:.1f}"]
-        cells += [_s(r["driver_cpu"]), _s(r["trainer_cpu"])]
+        seconds = [r["wall"], *(r[a] for a in ACTIVITIES), r["untimed"]]
+        cells += [fmt(x, ",.0f") for x in seconds] + [fmt(r["real_steps_per_s"], ".1f")]
+        cells += [fmt(r[c], ",.0f") for c in CPU]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
