@@ -499,6 +499,14 @@ def test_status_says_which_seeds_can_go_on_here_and_which_start_again(tmp_path):
     assert "last save at 20,000 real steps (2026-12-03 08:14 UTC)" in lines[2]
     assert "UTC" not in lines[3]  # a partial file from before saves were stamped
     assert lines[-1].startswith("  finished seeds took 30-30 min")
+    # a run here that another start of the seed saved, at other steps than the partial file's
+    progress = work / "arm" / "seed1" / "run" / "checkpoint" / "progress.json"
+    progress.write_text(json.dumps({"trainer_real_steps": 20000}))
+    assert "goes on from that save" in status_lines(exp, seed_states(exp, [1], results, work))[1]
+    progress.write_text(json.dumps({"trainer_real_steps": 10000}))
+    line = status_lines(exp, seed_states(exp, [1], results, work))[1]
+    assert "goes on from another start of it here saved at 10,000 real steps" in line
+    progress.unlink()
     # a seed another process is running now (it holds the seed's lock) says so, saved or not
     from mosim_ray.experiments.runner import seed_lock
 

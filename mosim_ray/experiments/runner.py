@@ -285,13 +285,13 @@ def _add_segment(path: Path, record: dict[str, Any], resumed: bool, out: Path) -
     the real steps its run goes on from (0 for a fresh start, None from a save that says not)."""
     before = json.loads(path.read_text())["segments"] if path.is_file() and resumed else []
     progress = out / "checkpoint" / PROGRESS
-    start = (_saved_steps(progress) if progress.is_file() else None) if resumed else 0
+    start = (saved_real_steps(progress) if progress.is_file() else None) if resumed else 0
     segments = [*before, {"from_real_steps": start, "provenance": record}]
     write_json({"segments": segments}, path)
     return segments
 
 
-def _saved_steps(progress: Path) -> int:
+def saved_real_steps(progress: Path) -> int:
     """Real steps behind the run at a save (a schedule's starting data included)."""
     saved = json.loads(progress.read_text())
     return int(saved.get("trainer_real_steps", saved.get("env_steps", 0)))
@@ -307,7 +307,7 @@ def write_partial(
         return []
     summary = json.loads(progress.read_text())
     curve = get_kind(exp.kind).curve(summary)
-    saved = _saved_steps(progress)
+    saved = saved_real_steps(progress)
     spent = {k: summary[k] for k in ("seconds", "saved_at") if k in summary}
     write_json(
         {**about, "complete": False, "saved_real_steps": saved, "curve": curve, **spent}, path

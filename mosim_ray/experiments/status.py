@@ -16,7 +16,15 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from mosim_ray.experiments.runner import RESULTS, WORK, lock_holder, partial_file, seed_file
+from mosim_ray.experiments.runner import (
+    PROGRESS,
+    RESULTS,
+    WORK,
+    lock_holder,
+    partial_file,
+    saved_real_steps,
+    seed_file,
+)
 from mosim_ray.experiments.spec import Experiment
 from mosim_ray.runs import get_kind
 from mosim_ray.sac.critic_range import q_note
@@ -42,6 +50,9 @@ class SeedState:
     """how many processes ran a part of it"""
     run_here: bool = False
     """its run's save is on this machine, so running the seed goes on from there"""
+    run_here_steps: int | None = None
+    """the real steps of the save on this machine, where it records them: a run here that is
+    not the partial file's (another start of the seed) saved at other steps"""
     q_mean: float | None = None
     """the critic's mean Q at the last evaluation, where the run records it"""
     q_bounds: tuple[float, float] | None = None
@@ -64,6 +75,8 @@ def seed_states(
             point = exp.point(value)
             run = work / exp.name / f"seed{seed}" / "run" / point
             here = (run / save).exists()
+            progress = run / save / PROGRESS
+            here_steps = saved_real_steps(progress) if progress.is_file() else None
             done, partial = (
                 seed_file(exp, seed, results, value),
                 partial_file(exp, seed, results, value),
@@ -95,6 +108,7 @@ def seed_states(
                         steps,
                         last.get("return_mean"),
                         run_here=here,
+                        run_here_steps=here_steps,
                         q_mean=last.get("q_mean"),
                         q_bounds=tuple(last["q_bounds"]) if "q_bounds" in last else None,
                         running=running,
@@ -146,9 +160,20 @@ def _describe(x: SeedState) -> str:
         return f"finished at{steps}{figure}{took}" if steps else f"finished{took}"
     now = f"running now (pid {x.running})"
     if x.state == ON_ITS_WAY:
+        other_run = x.run_here_steps is not None and x.run_here_steps != x.real_steps
+        another = (
+            f"another start of it here saved at {x.run_here_steps:,} real steps, which "
+            "replaces the partial file at its next save"
+            if other_run
+            else ""
+        )
         then = (
-            now
+            f"{now}, going on from {another}"
+            if x.running and other_run
+            else now
             if x.running
+            else f"running the seed goes on from {another}"
+            if x.run_here and other_run
             else "its run is here: running the seed goes on from that save"
             if x.run_here
             else "its run is not on this machine: running the seed starts it again from the "
