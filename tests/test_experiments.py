@@ -336,6 +336,7 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     assert partial["seconds"]["policy_updates"] > 0  # where the seed's time went so far
     assert partial["seconds"]["wall"] > partial["seconds"]["policy_updates"]
     assert partial["saved_at"].startswith("20")  # when: a stalled seed shows
+    assert partial["eval_seed"] == 12345  # the real starts it is judged on: 12345 + its seed
     assert headline_rows([exp], results)[0]["unfinished"] == [0]  # counted at 120, unfinished
     assert run_seed(exp, 0, results=results, work=work, pause_at=150) == {}  # not run again
     # the same seed goes on to its end from that save
@@ -344,6 +345,7 @@ report: {task: reacher-easy, arm: tiny, steps: [120, 180]}
     saved = json.loads((results / exp.name / "seed0.json").read_text())
     assert saved == json.loads(json.dumps(data))
     assert saved["provenance"]["git"]["sha"] and saved["provenance"]["versions"]["torch"]
+    assert saved["eval_seed"] == partial["eval_seed"]
     assert set(saved["inputs"]) == {"data", "checkpoint"}
     assert saved["seconds"]["policy_updates"] >= partial["seconds"]["policy_updates"]
     assert all(len(i["sha256"]) == 64 for i in saved["inputs"].values())

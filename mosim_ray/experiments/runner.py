@@ -275,7 +275,7 @@ def run_point(
         "final": curve[-1] if curve else {},
         "figures": kind.figures(result) if kind.figures else {},
         "result": str(out / "result.json"),
-        **({"seconds": result["seconds"]} if "seconds" in result else {}),
+        **{k: result[k] for k in ("seconds", "eval_seed") if k in result},
     }
     return data
 
@@ -308,7 +308,7 @@ def write_partial(
     summary = json.loads(progress.read_text())
     curve = get_kind(exp.kind).curve(summary)
     saved = saved_real_steps(progress)
-    spent = {k: summary[k] for k in ("seconds", "saved_at") if k in summary}
+    spent = {k: summary[k] for k in ("seconds", "saved_at", "eval_seed") if k in summary}
     write_json(
         {**about, "complete": False, "saved_real_steps": saved, "curve": curve, **spent}, path
     )
