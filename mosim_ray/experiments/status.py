@@ -160,33 +160,36 @@ def _describe(x: SeedState) -> str:
         return f"finished at{steps}{figure}{took}" if steps else f"finished{took}"
     now = f"running now (pid {x.running})"
     if x.state == ON_ITS_WAY:
-        other_run = x.run_here_steps is not None and x.run_here_steps != x.real_steps
+        return f"on its way{_last_save(x, steps, figure)}; {_what_next(x, now)}"
+    return f"{now}, nothing saved yet" if x.running else "not started"
+
+
+def _last_save(x: SeedState, steps: str, figure: str) -> str:
+    when = f" ({x.saved_at.replace('T', ' ')[:16]} UTC)" if x.saved_at else ""
+    return f", last save at{steps}{when}{figure}" if steps else " (its kind writes no partial file)"
+
+
+def _what_next(x: SeedState, now: str) -> str:
+    """What running an unfinished seed does: go on from the save here (the partial file's, or
+    another start's, which then replaces the partial file), or start again from the beginning."""
+    if x.run_here_steps is not None and x.run_here_steps != x.real_steps:
         another = (
             f"another start of it here saved at {x.run_here_steps:,} real steps, which "
             "replaces the partial file at its next save"
-            if other_run
-            else ""
         )
-        then = (
+        return (
             f"{now}, going on from {another}"
-            if x.running and other_run
-            else now
             if x.running
             else f"running the seed goes on from {another}"
-            if x.run_here and other_run
-            else "its run is here: running the seed goes on from that save"
-            if x.run_here
-            else "its run is not on this machine: running the seed starts it again from the "
-            "beginning and replaces the partial file"
         )
-        when = f" ({x.saved_at.replace('T', ' ')[:16]} UTC)" if x.saved_at else ""
-        saved = (
-            f", last save at{steps}{when}{figure}"
-            if steps
-            else " (its kind writes no partial file)"
-        )
-        return f"on its way{saved}; {then}"
-    return f"{now}, nothing saved yet" if x.running else "not started"
+    if x.running:
+        return now
+    if x.run_here:
+        return "its run is here: running the seed goes on from that save"
+    return (
+        "its run is not on this machine: running the seed starts it again from the beginning "
+        "and replaces the partial file"
+    )
 
 
 def status(exp: Experiment, seeds: list[int], results: Path = RESULTS, work: Path = WORK) -> str:
