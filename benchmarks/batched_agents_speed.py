@@ -21,8 +21,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -30,14 +28,14 @@ import torch
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-from sac_floor import FloorAgent, squash_log_prob  # noqa: E402
+from sac_floor import FloorAgent, calls_per_second, squash_log_prob  # noqa: E402
 
 from mosim_ray.runs.provenance import provenance, write_json  # noqa: E402
 
 OBS, ACT = 17, 6
 
 
-def _stack_mlp(nets: list[torch.nn.Sequential]) -> list[torch.Tensor]:
+def stack_mlp(nets: list[torch.nn.Sequential]) -> list[torch.Tensor]:
     """[w1, b1, w2, b2, w3, b3] with w: [K, in, out] and b: [K, 1, out], from K nn.Sequential."""
     linears = [[m for m in net if isinstance(m, torch.nn.Linear)] for net in nets]
     out = []
@@ -60,10 +58,10 @@ class BatchedAgents:
 
     def __init__(self, agents: list[FloorAgent]) -> None:
         self.k, self.act_dim, self.noise = len(agents), agents[0].act_dim, agents[0].noise
-        self.pi = _stack_mlp([a.pi for a in agents])
-        self.q = _stack_mlp([a.q1 for a in agents] + [a.q2 for a in agents])  # [2K, ...]
+        self.pi = stack_mlp([a.pi for a in agents])
+        self.q = stack_mlp([a.q1 for a in agents] + [a.q2 for a in agents])  # [2K, ...]
         self.t = [
-            p.detach().clone() for p in _stack_mlp([a.t1 for a in agents] + [a.t2 for a in agents])
+            p.detach().clone() for p in stack_mlp([a.t1 for a in agents] + [a.t2 for a in agents])
         ]
         self.log_alpha = torch.cat([a.log_alpha.detach() for a in agents]).requires_grad_(True)
         self.opt_q = torch.optim.Adam(self.q, 3e-4)
@@ -123,22 +121,13 @@ def check_same_updates(k: int = 2, steps: int = 3) -> float:
         batched.step()
         for agent in separate:
             agent.step()
-    expected = _stack_mlp([a.pi for a in separate]) + _stack_mlp(
+    expected = stack_mlp([a.pi for a in separate]) + stack_mlp(
         [a.q1 for a in separate] + [a.q2 for a in separate]
     )
     diff = max((x - y).abs().max().item() for x, y in zip(expected, batched.pi + batched.q))
     if diff > 1e-4:
         raise AssertionError(f"batched updates differ from separate ones by {diff:.2e}")
     return diff
-
-
-def _rate(step: Callable[[], None], updates_per_call: int, seconds: float) -> float:
-    """Agent updates per second of ``step`` over about ``seconds``."""
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        step()
-        n += 1
-    return n * updates_per_call / (time.perf_counter() - t0)
 
 
 def measure(k: int, rounds: int, seconds: float) -> dict:
@@ -155,8 +144,8 @@ def measure(k: int, rounds: int, seconds: float) -> dict:
         batched.step()
     sep, bat = [], []
     for _ in range(rounds):
-        sep.append(_rate(separate_step, k, seconds))
-        bat.append(_rate(batched.step, k, seconds))
+        sep.append(k * calls_per_second(separate_step, seconds))
+        bat.append(k * calls_per_second(batched.step, seconds))
     ratios = [b / s for b, s in zip(bat, sep)]
     return {
         "agents": k,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 
 import torch
 import torch.nn as nn
@@ -84,13 +85,18 @@ class FloorAgent:
             torch._foreach_lerp_(self.t_params, self.q_params, 0.005)
 
 
+def calls_per_second(step: Callable[[], None], seconds: float) -> float:
+    """How many times ``step`` runs a second, over about ``seconds``."""
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        step()
+        n += 1
+    return n / (time.perf_counter() - t0)
+
+
 def floor_updates_per_second(obs_dim: int, act_dim: int, seconds: float) -> float:
     """Gradient steps per second of a minimal SAC update (Haarnoja et al. 2018, v2)."""
     agent = FloorAgent(obs_dim, act_dim)
     for _ in range(20):
         agent.step()
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        agent.step()
-        n += 1
-    return n / (time.perf_counter() - t0)
+    return calls_per_second(agent.step, seconds)

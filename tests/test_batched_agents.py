@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from batched_agents_speed import ACT, OBS, BatchedAgents, _stack_mlp, check_same_updates  # noqa: E402
+from batched_agents_speed import ACT, OBS, BatchedAgents, check_same_updates, stack_mlp  # noqa: E402
 from sac_floor import FloorAgent  # noqa: E402
 
 
@@ -21,7 +21,7 @@ def test_an_agent_updated_with_another_agents_data_is_told_apart():
     batched.o, batched.o2 = other.o[None], other.o2[None]
     separate.step()
     batched.step()
-    diff = max((x - y).abs().max().item() for x, y in zip(_stack_mlp([separate.pi]), batched.pi))
+    diff = max((x - y).abs().max().item() for x, y in zip(stack_mlp([separate.pi]), batched.pi))
     assert diff > 1e-4
 
 
